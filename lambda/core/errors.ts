@@ -56,7 +56,12 @@ export class ParseError extends AllowlistSyncError {
     /** True when more problems existed than were collected. */
     readonly truncated = false,
   ) {
-    super(summarise(`${source}: ${problems.length}${truncated ? '+' : ''} malformed entr${problems.length === 1 ? 'y' : 'ies'}; nothing was applied`, problems));
+    super(
+      summarise(
+        `${source}: ${problems.length}${truncated ? '+' : ''} malformed entr${problems.length === 1 ? 'y' : 'ies'}; nothing was applied`,
+        problems,
+      ),
+    );
   }
 }
 

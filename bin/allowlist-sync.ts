@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * The allowlist-sync CLI: a thin shell over lambda/. Each command lives in bin/commands/<name>.ts and is loaded only
+ * when it runs, so `aggregate` on a million lines does not pay for the AWS SDK.
+ */
+import type { Command, Io } from './commands/io';
+
+const commands: Record<string, () => Promise<Command>> = {
+  aggregate: async () => (await import('./commands/aggregate')).command,
+  validate: async () => (await import('./commands/validate')).command,
+  plan: async () => (await import('./commands/plan')).planCommand,
+  apply: async () => (await import('./commands/plan')).applyCommand,
+  invoke: async () => (await import('./commands/invoke')).command,
+  sign: async () => (await import('./commands/sign')).signCommand,
+  keygen: async () => (await import('./commands/sign')).keygenCommand,
+};
+
+const usage = `Usage: allowlist-sync <command> [options]
+
+Commands:
+  aggregate  print the canonical aggregated prefixes of one or more lists
+  validate   check lists with the sync's exact parsing and policy, and summarise them
+  plan       show what a sync would change (exit 0 no changes, 2 changes, 1 error)
+  apply      make the targets equal to the allowlists
+  invoke     run the deployed function (plan, or --apply) and print its report
+  sign       sign a list with an Ed25519 key, for sources that pin a public key
+  keygen     make an Ed25519 key pair for signing
+
+Run 'allowlist-sync <command> --help' for a command's options.
+`;
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(usage);
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version') {
+    io.stdout.write(`${require('../package.json').version}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    io.stderr.write(`allowlist-sync: unknown command "${name}"\n\n${usage}`);
+    return 1;
+  }
+  const command = await load();
+  return command.run(rest, io);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`allowlist-sync: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,192 @@
+/**
+ * The contract between the engine and the target drivers, and the shape of a run's report.
+ *
+ * A driver maps between one AWS filter kind and the model: `observe` reads AWS, `plan` is pure (it delegates to
+ * `core/plan-*.ts`), `apply` performs the plan's writes in the safe order. Drivers decide nothing the plan did not
+ * decide. The report is plain data: the handler returns it, the CLI prints it, the tests assert on it.
+ */
+import type { Target } from '../config';
+import type { Cidr, Family } from '../core/prefix';
+import type { PrefixSet } from '../core/prefix-set';
+
+/** Per-entry annotations carried to rule descriptions (from the structured allowlist format). */
+export interface EntryNote {
+  readonly note?: string;
+  readonly owner?: string;
+}
+
+/** The desired state of one allowlist, canonical and aggregated. */
+export interface Desired {
+  /** The allowlist's name (the owner tag's value). */
+  readonly allowlist: string;
+  /** Every address the allowlist admits. */
+  readonly set: PrefixSet;
+  /** The minimal CIDR list per family, ascending. */
+  readonly cidrs: { readonly 4: readonly Cidr[]; readonly 6: readonly Cidr[] };
+  /** Notes and owners by canonical prefix, where the source had them. */
+  readonly notes: ReadonlyMap<Cidr, EntryNote>;
+}
+
+/** A rule or entry in a target that allowlist-sync does not own: reported, never changed. */
+export interface Drift {
+  /** Where: the group, IP set or prefix list id. */
+  readonly resource: string;
+  readonly cidr: string;
+  /** e.g. `tcp 443-443`; absent for IP sets and prefix lists. */
+  readonly ports?: string;
+  readonly description?: string;
+}
+
+/** Whether a target can hold the desired list. */
+export interface Capacity {
+  readonly fits: boolean;
+  /** What the list needs, in the target's unit (rules, addresses, entries, sets, groups). */
+  readonly needed: number;
+  /** What the target has room for. */
+  readonly available: number;
+  readonly unit: string;
+  /** When it does not fit: what to do, e.g. `add 2 security groups to the pool (3 needed, 1 configured)`. */
+  readonly advice?: string;
+}
+
+/** The pure result of planning one target. `writes` is driver-specific plain data the driver's `apply` executes. */
+export interface TargetPlan<W = unknown> {
+  readonly kind: Target['kind'];
+  /** Stable, readable id for reports: `security-groups:sg-1,sg-2`, `waf-ip-sets:REGIONAL:name1,name2`, `prefix-lists:pl-1`. */
+  readonly targetId: string;
+  /** Canonical prefixes this target will start admitting (per family, ascending). */
+  readonly add: readonly Cidr[];
+  /** Canonical prefixes this target will stop admitting. */
+  readonly remove: readonly Cidr[];
+  /** Prefixes already in place and kept. */
+  readonly unchanged: number;
+  /** Entries the target holds now that we own (for the change-size guardrail). */
+  readonly current: number;
+  readonly drift: readonly Drift[];
+  readonly capacity: Capacity;
+  /**
+   * True when the target's quota cannot hold the old and the new list at once, so the plan removes what no longer
+   * admits a wanted address before adding (P5 cannot hold; P3 and P4 still do).
+   */
+  readonly degraded: boolean;
+  /** The ordered write steps; empty when the target is converged. */
+  readonly writes: readonly W[];
+}
+
+/** Hooks and limits a driver gets from the engine. */
+export interface ApplyContext {
+  /** Waits (injected so tests and the battery do not sleep for real). */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds since the epoch (injected). */
+  readonly now: () => number;
+  /** The run must finish its writes before this time (ms since the epoch). */
+  readonly deadline: number;
+}
+
+/** What a driver did. */
+export interface ApplyResult {
+  /** Write calls made (successful or not). */
+  readonly writeCalls: number;
+}
+
+/**
+ * A driver raises this when AWS says the state changed under it (`InvalidPermission.Duplicate`,
+ * `InvalidPermission.NotFound`, `WAFOptimisticLockException`, a stale prefix-list version). The engine re-observes and
+ * re-plans, a bounded number of times; it never swallows it.
+ */
+export class StateConflictError extends Error {
+  override name = 'StateConflictError';
+  constructor(
+    readonly targetId: string,
+    readonly awsError: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${targetId}: AWS reported ${awsError}; the target changed while we wrote it`, options);
+  }
+}
+
+/** One filter kind's adapter. Observed state `O` and write steps `W` are the driver's own plain data. */
+export interface TargetDriver<O = unknown, W = unknown> {
+  readonly kind: Target['kind'];
+  readonly targetId: string;
+  /** Reads the target's current state from AWS. Read-only. */
+  observe(): Promise<O>;
+  /** Pure: what to write to make the target admit exactly `desired` (plus what we do not own). */
+  plan(desired: Desired, observed: O): TargetPlan<W>;
+  /** Performs the plan's writes in order. Throws {@link StateConflictError} on a state conflict. */
+  apply(plan: TargetPlan<W>, context: ApplyContext): Promise<ApplyResult>;
+}
+
+/** The outcome of one target in a run. */
+export type TargetStatus = 'unchanged' | 'changed' | 'refused' | 'failed' | 'degraded' | 'planned';
+
+/** Cap on the prefixes listed per target in a report; counts are always exact. */
+export const REPORT_PREFIX_CAP = 50;
+
+/** One target's part of the report. */
+export interface TargetReport {
+  readonly kind: Target['kind'];
+  readonly targetId: string;
+  readonly status: TargetStatus;
+  readonly added: { readonly count: number; readonly prefixes: readonly string[] };
+  readonly removed: { readonly count: number; readonly prefixes: readonly string[] };
+  readonly unchanged: number;
+  readonly drift: readonly Drift[];
+  readonly capacity: Capacity;
+  readonly writeCalls: number;
+  /** Why it was refused or failed, with the override where there is one. */
+  readonly error?: { readonly name: string; readonly message: string; readonly override?: string };
+  readonly durationMs: number;
+}
+
+/** Where an allowlist came from on this run. */
+export interface Provenance {
+  /** `s3`, `https`, `ssm`, `inline`, `file`. */
+  readonly kind: string;
+  /** The location without query strings or credentials. */
+  readonly location: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly versionId?: string;
+  readonly etag?: string;
+  readonly lastModified?: string;
+  /** ISO 8601. */
+  readonly fetchedAt: string;
+  /** Signed documents: their serial and generation time. */
+  readonly serial?: number;
+  readonly generatedAt?: string;
+  /** True when a conditional fetch found the source unchanged and the cached parse was reused. */
+  readonly notModified?: boolean;
+}
+
+/** One allowlist's part of the report. */
+export interface AllowlistReport {
+  readonly name: string;
+  readonly status: TargetStatus;
+  readonly provenance: readonly Provenance[];
+  readonly entries: {
+    readonly read: { readonly 4: number; readonly 6: number };
+    readonly prefixes: { readonly 4: number; readonly 6: number };
+    readonly expired: number;
+  };
+  readonly targets: readonly TargetReport[];
+  /** A refusal or failure before any target was touched (source, parse, policy, guardrail). */
+  readonly error?: { readonly name: string; readonly message: string; readonly override?: string };
+}
+
+/** The report of one run. */
+export interface RunReport {
+  readonly runId: string;
+  readonly dryRun: boolean;
+  readonly trigger: 'schedule' | 's3' | 'manual' | 'deploy' | 'cli';
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** `ok` when every target is unchanged, changed or planned; otherwise the worst status seen. */
+  readonly status: 'ok' | 'degraded' | 'refused' | 'failed';
+  readonly summary: { readonly add: number; readonly remove: number; readonly unchanged: number };
+  readonly forced?: { readonly reason: string };
+  readonly allowlists: readonly AllowlistReport[];
+}
+
+/** The families, in report order. */
+export const FAMILIES: readonly Family[] = [4, 6];
