@@ -6,13 +6,13 @@
 import type { Command, Io } from './commands/io';
 
 const commands: Record<string, () => Promise<Command>> = {
-  aggregate: async () => (await import('./commands/aggregate')).command,
-  validate: async () => (await import('./commands/validate')).command,
-  plan: async () => (await import('./commands/plan')).planCommand,
-  apply: async () => (await import('./commands/plan')).applyCommand,
-  invoke: async () => (await import('./commands/invoke')).command,
-  sign: async () => (await import('./commands/sign')).signCommand,
-  keygen: async () => (await import('./commands/sign')).keygenCommand,
+  aggregate: async () => (await import('./commands/aggregate.js')).command,
+  validate: async () => (await import('./commands/validate.js')).command,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  apply: async () => (await import('./commands/plan.js')).applyCommand,
+  invoke: async () => (await import('./commands/invoke.js')).command,
+  sign: async () => (await import('./commands/sign.js')).signCommand,
+  keygen: async () => (await import('./commands/sign.js')).keygenCommand,
 };
 
 const usage = `Usage: allowlist-sync <command> [options]
