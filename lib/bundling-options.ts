@@ -1,0 +1,52 @@
+/**
+ * The esbuild options the function is bundled with, as plain data (no CDK import), so that the stack's
+ * NodejsFunction and the benchmark (`bench/bundle.ts`) bundle exactly the same way and the measured bundle size and
+ * cold start are the deployed ones.
+ */
+
+/** The function's entry file, relative to the repository root. */
+export const FUNCTION_ENTRY = 'lambda/handler.ts';
+
+/**
+ * The NodejsFunction bundling options, one to one with `aws-lambda-nodejs` `BundlingOptions` fields.
+ *
+ * - `target: node22` matches the runtime (`NODEJS_22_X`, AWS-FACTS.md 5).
+ * - `externalModules: []` bundles the AWS SDK clients instead of using the runtime's copy: the SDK version is then the
+ *   one the tests ran against, and esbuild tree-shakes it (NodejsFunction's default leaves `@aws-sdk/*` out).
+ * - `mainFields: ['module', 'main']` lets esbuild pick the SDK's ES module builds, which tree-shake better.
+ * - No source map: it doubles the bundle and the cold start, and the code is small enough to read from the stack.
+ */
+export const FUNCTION_BUNDLING = {
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  sourceMap: false,
+  externalModules: [] as string[],
+  mainFields: ['module', 'main'] as string[],
+} as const;
+
+/**
+ * The same options as esbuild `BuildOptions` (what NodejsFunction passes on its command line), for callers that run
+ * esbuild themselves: `esbuild.build({ ...esbuildOptions(), entryPoints: [FUNCTION_ENTRY], outfile })`.
+ */
+export function esbuildOptions(): {
+  bundle: true;
+  platform: 'node';
+  target: string;
+  format: 'cjs';
+  minify: boolean;
+  sourcemap: boolean;
+  external: string[];
+  mainFields: string[];
+} {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: FUNCTION_BUNDLING.target,
+    format: FUNCTION_BUNDLING.format,
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourceMap,
+    external: [...FUNCTION_BUNDLING.externalModules],
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+  };
+}
