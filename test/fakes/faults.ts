@@ -208,11 +208,6 @@ export abstract class FakeService<S, V> {
     return this.view(structuredClone(this.state));
   }
 
-  /** Changes state outside any call (setup), keeping the stale-read history consistent. */
-  protected mutate(fn: (state: S) => void): void {
-    fn(this.state);
-  }
-
   /** Runs one `client.send`: attempts with the SDK retry emulation. */
   protected async send(command: string, input: Record<string, unknown>, op: Operation<S>): Promise<unknown> {
     for (let attempt = 1; ; attempt += 1) {
