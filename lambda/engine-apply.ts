@@ -1,0 +1,158 @@
+/**
+ * Applying one target after pre-flight passed: the bounded conflict loop and the verify step.
+ *
+ * On a {@link StateConflictError} (AWS says the target changed under us: Duplicate, NotFound, a stale lock token or
+ * prefix-list version) the engine re-observes, re-plans, re-checks the guardrails that depend on the plan (a newer
+ * generation, capacity, removal share) and applies again, at most {@link MAX_APPLY_ATTEMPTS} times with backoff.
+ * Any other error (throttling after the SDK's own retries, 5xx, a timeout) fails the target: the next run converges.
+ * Verify re-observes and re-plans once; remaining changes are reported in a note, never looped on, because reads right
+ * after a write may be stale (AWS-FACTS 19).
+ */
+import type { Allowlist } from './config';
+import { AllowlistSyncError } from './core/errors';
+import { checkCapacity, checkRemovalShare } from './core/guardrails';
+import { type ReportError, reportError } from './core/report';
+import {
+  type Desired,
+  StateConflictError,
+  type TargetDriver,
+  type TargetPlan,
+  type TargetStatus,
+} from './targets/types';
+
+/** Apply attempts per target when AWS reports a state conflict. */
+export const MAX_APPLY_ATTEMPTS = 3;
+
+/** Backoff before the 2nd, 3rd, … attempt (ms): enough for a concurrent writer to finish a step. */
+export const CONFLICT_BACKOFF_MS: readonly number[] = [250, 1000];
+
+/** A newer run already recorded its generation on the target: this run's list is older and must not be written. */
+export class SupersededError extends AllowlistSyncError {
+  override name = 'SupersededError';
+  /** Nothing to override: the newer run's list stands; the next run reconciles to the current source. */
+  readonly override =
+    'none needed: a newer run already applied its list; the next run reconciles to the current source';
+  constructor(
+    readonly targetId: string,
+    readonly generation: number,
+    readonly newer: number,
+  ) {
+    super(
+      `${targetId}: a newer run (generation ${newer}) wrote this target after this run (generation ${generation}) started; this run's list is older, so nothing more was written`,
+    );
+  }
+}
+
+/** The run budget ran out before a target's writes could start. */
+export class RunBudgetError extends AllowlistSyncError {
+  override name = 'RunBudgetError';
+  constructor(
+    readonly targetId: string,
+    readonly deadline: number,
+  ) {
+    super(
+      `${targetId}: the run budget ended before its writes started; it was left as it was and the next run converges`,
+    );
+  }
+}
+
+/** The generation recorded on the target when it is newer than this run's, else `undefined`. */
+export function supersededBy(plan: Pick<TargetPlan, 'generation'>, generation: number): number | undefined {
+  return plan.generation !== undefined && plan.generation > generation ? plan.generation : undefined;
+}
+
+/** What {@link applyTarget} needs from the run. */
+export interface ApplyTargetContext {
+  readonly allowlist: Pick<Allowlist, 'name' | 'guardrails'>;
+  readonly force?: { readonly reason: string } | undefined;
+  readonly generation: number;
+  /** Writes must start before this time (ms since the epoch). */
+  readonly deadline: number;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** The outcome of one target's apply and verify. `plan` is the first plan: the change this run set out to make. */
+export interface AppliedTarget {
+  readonly plan: TargetPlan;
+  readonly status: TargetStatus;
+  readonly writeCalls: number;
+  readonly durationMs: number;
+  readonly error?: ReportError;
+  readonly note?: string;
+}
+
+/** Applies one target's plan with the bounded conflict loop, then verifies. Never throws. */
+export async function applyTarget(
+  driver: TargetDriver,
+  first: TargetPlan,
+  desired: Desired,
+  ctx: ApplyTargetContext,
+): Promise<AppliedTarget> {
+  const start = ctx.now();
+  let plan = first;
+  let writeCalls = 0;
+  let degraded = false;
+  let wrote = false;
+  const done = (status: TargetStatus, extra: { error?: ReportError; note?: string } = {}): AppliedTarget => ({
+    plan: first,
+    status,
+    writeCalls,
+    durationMs: ctx.now() - start,
+    ...extra,
+  });
+  for (let attempt = 1; plan.writes.length > 0; attempt++) {
+    if (ctx.now() >= ctx.deadline)
+      return done('failed', { error: reportError(new RunBudgetError(plan.targetId, ctx.deadline)) });
+    try {
+      const result = await driver.apply(plan, {
+        sleep: ctx.sleep,
+        now: ctx.now,
+        deadline: ctx.deadline,
+        generation: ctx.generation,
+      });
+      writeCalls += result.writeCalls;
+      degraded ||= plan.degraded;
+      wrote = true;
+      break;
+    } catch (e) {
+      if (!(e instanceof StateConflictError)) return done('failed', { error: reportError(e) });
+      if (attempt >= MAX_APPLY_ATTEMPTS) {
+        const error = reportError(e);
+        return done('failed', {
+          error: { ...error, message: `${error.message} (gave up after ${attempt} attempts; the next run retries)` },
+        });
+      }
+      await ctx.sleep(CONFLICT_BACKOFF_MS[attempt - 1] ?? CONFLICT_BACKOFF_MS.at(-1) ?? 0);
+      try {
+        plan = driver.plan(desired, await driver.observe());
+      } catch (observeError) {
+        return done('failed', { error: reportError(observeError) });
+      }
+      const refusal = recheck(plan, ctx);
+      if (refusal) return done('refused', { error: reportError(refusal) });
+    }
+  }
+  const note = await verify(driver, desired);
+  const status: TargetStatus = !wrote ? 'unchanged' : degraded ? 'degraded' : 'changed';
+  return done(status, note ? { note } : {});
+}
+
+function recheck(plan: TargetPlan, ctx: ApplyTargetContext): AllowlistSyncError | undefined {
+  const newer = supersededBy(plan, ctx.generation);
+  if (newer !== undefined) return new SupersededError(plan.targetId, ctx.generation, newer);
+  return (
+    checkCapacity(ctx.allowlist.name, plan) ??
+    checkRemovalShare(ctx.allowlist.name, plan, ctx.allowlist.guardrails, ctx.force ? { force: ctx.force } : {})
+  );
+}
+
+async function verify(driver: TargetDriver, desired: Desired): Promise<string | undefined> {
+  try {
+    const check = driver.plan(desired, await driver.observe());
+    if (check.writes.length === 0) return undefined;
+    return `verify still saw ${check.add.length} to add and ${check.remove.length} to remove right after apply; AWS reads are eventually consistent (AWS-FACTS 19) and the next run converges`;
+  } catch (e) {
+    return `verify could not re-read the target (${reportError(e).message}); the next run checks it`;
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The run (DESIGN.md section 1): for each selected allowlist, load (fetch → parse → policy), then for each target
+ * observe → plan; pre-flight over ALL targets of ALL selected allowlists; then either refuse (nothing written
+ * anywhere) or apply target by target, verify, and report.
+ *
+ * Fail static (P6): every failure before the first write — a source, a parse, the policy, an observe, a plan, a
+ * guardrail, a newer run's generation — stops the whole run before any write call. After pre-flight passed, each
+ * target applies on its own: one failed target does not stop the others, and the run's status is the worst.
+ *
+ * Concurrency (P10): each run has a generation, its start time. Drivers record it with their writes where the target
+ * can hold it, and report the newest one they observe as `plan.generation`; a run that finds a newer generation than
+ * its own on any target was superseded and writes nothing (status `refused`). The window between that check and a
+ * write is closed by AWS's conditional writes where they exist (WAF lock token, prefix-list version: the write fails
+ * with a conflict, the engine re-observes and sees the newer generation). Security groups have no conditional write;
+ * there the Lambda's reserved concurrency of 1 serialises scheduled runs and the next run converges.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { Allowlist, RuntimeConfig, Target } from './config';
+import { AllowlistSyncError, ConfigError } from './core/errors';
+import { checkGuardrails, type GuardrailError, isForced } from './core/guardrails';
+import {
+  buildRunReport,
+  buildTargetReport,
+  buildUnplannedTargetReport,
+  type ReportError,
+  reportError,
+  worstStatus,
+} from './core/report';
+import { applyTarget, SupersededError, supersededBy } from './engine-apply';
+import type {
+  AllowlistReport,
+  Desired,
+  Provenance,
+  RunReport,
+  TargetDriver,
+  TargetPlan,
+  TargetReport,
+} from './targets/types';
+
+/** What loading one allowlist yields: the desired set, where it came from, the counts, and a signed serial. */
+export interface LoadedAllowlist {
+  readonly desired: Desired;
+  readonly provenance: readonly Provenance[];
+  readonly counts: AllowlistReport['entries'];
+  /** The signed document's serial, when the list is signed; recorded after a successful apply. */
+  readonly serial?: number;
+}
+
+/** Records the last applied signed serial of an allowlist (P7: the serial never goes backwards). */
+export interface SerialRecorder {
+  put(allowlist: string, serial: number): Promise<void>;
+}
+
+/** How one run is asked for. */
+export interface EngineOptions {
+  /** Stop after pre-flight and return the plan; no write call. */
+  readonly dryRun: boolean;
+  /** The allowlists to run, by name; default all. An unknown name is a ConfigError. */
+  readonly allowlists?: readonly string[];
+  /** Lifts the removal-share guardrail only (never the entry policy, emptiness or capacity). Reason required. */
+  readonly force?: { readonly reason: string };
+  readonly trigger: RunReport['trigger'];
+  /** @default `run-<start time in base 36>` */
+  readonly runId?: string;
+}
+
+/** What the engine runs with: clients, clock, and the injectable seams. */
+export interface EngineDeps {
+  readonly ec2?: EC2Client;
+  /** A WAFv2 client for a scope (CLOUDFRONT must be us-east-1, AWS-FACTS 24). */
+  readonly wafv2?: (scope: 'REGIONAL' | 'CLOUDFRONT') => WAFV2Client;
+  /** Passed to the default loader (the sources' clients, limits and serial store). */
+  readonly sources?: unknown;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Writes must start before this many ms after the run started. @default 600000 (10 min) */
+  readonly runBudgetMs?: number;
+  /** Loads one allowlist (fetch → parse → policy). Required until the default loader lands. */
+  readonly load?: (allowlist: Allowlist) => Promise<LoadedAllowlist>;
+  /** Builds the driver of one target. Required until the default factory lands. */
+  readonly drivers?: (target: Target, allowlist: string) => TargetDriver;
+  /** Where a signed serial is recorded after every target of its allowlist applied. */
+  readonly serials?: SerialRecorder;
+}
+
+/** Default run budget: well inside the function's 15-minute maximum timeout (P9). */
+export const DEFAULT_RUN_BUDGET_MS = 10 * 60 * 1000;
+
+interface PreparedTarget {
+  readonly target: Target;
+  readonly driver?: TargetDriver;
+  readonly plan?: TargetPlan;
+  readonly error?: ReportError;
+  /** Set by pre-flight: a guardrail or a newer generation. */
+  refusal?: AllowlistSyncError;
+  readonly targetId: string;
+  readonly durationMs: number;
+}
+
+interface PreparedAllowlist {
+  readonly allowlist: Allowlist;
+  readonly loaded?: LoadedAllowlist;
+  readonly error?: { readonly status: 'refused' | 'failed'; readonly error: ReportError };
+  readonly targets: PreparedTarget[];
+  readonly refusals: GuardrailError[];
+}
+
+/** Runs the engine once over the selected allowlists and returns the report. Throws only on invalid options. */
+export async function runEngine(config: RuntimeConfig, options: EngineOptions, deps: EngineDeps): Promise<RunReport> {
+  const startedAt = deps.now();
+  const runId = options.runId ?? `run-${startedAt.toString(36)}`;
+  const selected = selectAllowlists(config, options.allowlists);
+  if (options.force !== undefined && !isForced(options)) {
+    throw new ConfigError('run options', ['force.reason: a forced run needs a non-empty reason (--force REASON)']);
+  }
+  const load = deps.load ?? missing('load');
+  const drivers = deps.drivers ?? missing('drivers');
+  const generation = startedAt;
+
+  // Read-only phase: nothing below writes until every allowlist and target has been planned and checked.
+  const prepared: PreparedAllowlist[] = [];
+  for (const allowlist of selected) prepared.push(await prepareAllowlist(allowlist, load, drivers, deps, options));
+  for (const p of prepared) {
+    for (const t of p.targets) {
+      const newer = t.plan ? supersededBy(t.plan, generation) : undefined;
+      if (newer !== undefined && !t.refusal) t.refusal = new SupersededError(t.targetId, generation, newer);
+    }
+  }
+  const blocked = prepared.some((p) => p.error || p.refusals.length > 0 || p.targets.some((t) => t.error || t.refusal));
+
+  const reports: AllowlistReport[] = [];
+  for (const p of prepared) {
+    if (options.dryRun || blocked) {
+      reports.push(reportWithoutApply(p, options.dryRun));
+      continue;
+    }
+    const targets: TargetReport[] = [];
+    const desired = p.loaded?.desired as Desired;
+    for (const t of p.targets) {
+      const outcome = await applyTarget(t.driver as TargetDriver, t.plan as TargetPlan, desired, {
+        allowlist: p.allowlist,
+        force: options.force,
+        generation,
+        deadline: startedAt + (deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS),
+        now: deps.now,
+        sleep: deps.sleep,
+      });
+      targets.push(buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }));
+    }
+    const status = worstStatus(targets.map((t) => t.status));
+    let error: ReportError | undefined;
+    if (p.loaded?.serial !== undefined && status !== 'failed' && status !== 'refused' && deps.serials) {
+      try {
+        await deps.serials.put(p.allowlist.name, p.loaded.serial);
+      } catch (e) {
+        error = reportError(e);
+      }
+    }
+    reports.push(allowlistReport(p, error ? worstStatus([status, 'failed']) : status, targets, error));
+  }
+  return buildRunReport({
+    runId,
+    dryRun: options.dryRun,
+    trigger: options.trigger,
+    startedAt,
+    durationMs: deps.now() - startedAt,
+    ...(options.force ? { forced: { reason: options.force.reason } } : {}),
+    allowlists: reports,
+  });
+}
+
+/** The allowlists a run covers, in config order; an unknown name is a ConfigError listing the known ones. */
+export function selectAllowlists(config: RuntimeConfig, names: readonly string[] | undefined): Allowlist[] {
+  if (names === undefined || names.length === 0) return [...config.allowlists];
+  const known = new Set(config.allowlists.map((a) => a.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'run options',
+      unknown.map(
+        (n) => `allowlists: no allowlist named "${n}"; the config has ${[...known].map((k) => `"${k}"`).join(', ')}`,
+      ),
+    );
+  }
+  const wanted = new Set(names);
+  return config.allowlists.filter((a) => wanted.has(a.name));
+}
+
+async function prepareAllowlist(
+  allowlist: Allowlist,
+  load: NonNullable<EngineDeps['load']>,
+  drivers: NonNullable<EngineDeps['drivers']>,
+  deps: EngineDeps,
+  options: EngineOptions,
+): Promise<PreparedAllowlist> {
+  let loaded: LoadedAllowlist;
+  try {
+    loaded = await load(allowlist);
+  } catch (e) {
+    // A bad or unreachable source is a refusal (fail static); anything else is a bug and fails.
+    const status = e instanceof AllowlistSyncError ? 'refused' : 'failed';
+    return { allowlist, error: { status, error: reportError(e) }, targets: [], refusals: [] };
+  }
+  const targets: PreparedTarget[] = [];
+  for (const target of allowlist.targets) {
+    const start = deps.now();
+    let driver: TargetDriver | undefined;
+    try {
+      driver = drivers(target, allowlist.name);
+      const plan = driver.plan(loaded.desired, await driver.observe());
+      targets.push({ target, driver, plan, targetId: plan.targetId, durationMs: deps.now() - start });
+    } catch (e) {
+      const targetId = driver?.targetId ?? `${target.kind}:?`;
+      targets.push({ target, targetId, error: reportError(e), durationMs: deps.now() - start });
+    }
+  }
+  const plans = targets.flatMap((t) => (t.plan ? [t.plan] : []));
+  const refusals = checkGuardrails(
+    {
+      allowlist: allowlist.name,
+      policy: allowlist.policy,
+      guardrails: allowlist.guardrails,
+      desired: loaded.desired,
+      plans,
+    },
+    options,
+  );
+  for (const r of refusals) {
+    const t = targets.find((x) => x.targetId === r.targetId);
+    if (t && !t.refusal) t.refusal = r;
+  }
+  return { allowlist, loaded, targets, refusals };
+}
+
+function reportWithoutApply(p: PreparedAllowlist, dryRun: boolean): AllowlistReport {
+  const targets = p.targets.map((t): TargetReport => {
+    if (!t.plan) {
+      return buildUnplannedTargetReport(t.target.kind, t.targetId, t.error ?? reportError('not planned'), t.durationMs);
+    }
+    const error = t.refusal ? reportError(t.refusal) : dryRun ? undefined : notApplied();
+    const status = t.refusal || !dryRun ? 'refused' : t.plan.writes.length > 0 ? 'planned' : 'unchanged';
+    return buildTargetReport(t.plan, { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}) });
+  });
+  const whole = p.refusals.find((r) => r.targetId === undefined);
+  const error = p.error?.error ?? (whole ? reportError(whole) : undefined);
+  const own = p.error?.status ?? (whole ? 'refused' : undefined);
+  const status = worstStatus([...targets.map((t) => t.status), ...(own ? [own] : [])]);
+  return allowlistReport(p, status, targets, error);
+}
+
+function notApplied(): ReportError {
+  return {
+    name: 'NotApplied',
+    message: 'nothing was written: pre-flight refused or failed elsewhere in this run (see the other entries)',
+  };
+}
+
+function allowlistReport(
+  p: PreparedAllowlist,
+  status: AllowlistReport['status'],
+  targets: TargetReport[],
+  error: ReportError | undefined,
+): AllowlistReport {
+  return {
+    name: p.allowlist.name,
+    status,
+    provenance: p.loaded?.provenance ?? [],
+    entries: p.loaded?.counts ?? { read: { 4: 0, 6: 0 }, prefixes: { 4: 0, 6: 0 }, expired: 0 },
+    targets,
+    ...(error ? { error } : {}),
+  };
+}
+
+function missing(what: 'load' | 'drivers'): never {
+  throw new ConfigError('engine dependencies', [`${what}: no default is available in this build; inject one`]);
+}
