@@ -1,0 +1,183 @@
+/**
+ * `npm run bench`: the core's speed and memory against the reference tools, side by side in one run, on the real
+ * lists in ../shared/data and on generated ones; then the Lambda bundle's size and cold-load time.
+ *
+ * Every tool is timed as a whole process by hyperfine (median of BENCH_RUNS runs, default 5, after one warm-up),
+ * and every tool's output is compared with ours before its time is trusted. Ratios are ours / theirs (below 1 is
+ * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
+ * table and written to .bench/results.md.
+ *
+ * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generateV4, generateV6 } from './generate';
+
+const root = resolve(__dirname, '..', '..');
+const data = resolve(root, '..', 'shared', 'data');
+const work = join(root, '.bench');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const quick = process.env.BENCH_QUICK === '1';
+const cli = join(root, 'dist', 'bin', 'allowlist-sync.js');
+
+interface Case {
+  readonly name: string;
+  /** Lines for the reference tools (text, one prefix a line). */
+  readonly text: string;
+  /** Arguments of our `aggregate` (the file, its format, and the policy relaxation the list needs). */
+  readonly ours: string[];
+  readonly hasV6: boolean;
+  readonly python: boolean;
+}
+
+interface Timing {
+  readonly tool: string;
+  readonly median: number;
+  readonly ok: boolean;
+}
+
+function has(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+function prepare(): Case[] {
+  mkdirSync(work, { recursive: true });
+  const v4 = join(work, quick ? 'ipv4-100k.txt' : 'ipv4-1m.txt');
+  if (!existsSync(v4)) writeFileSync(v4, generateV4(quick ? 100_000 : 1_000_000));
+  const v6 = join(work, quick ? 'ipv6-20k.txt' : 'ipv6-200k.txt');
+  if (!existsSync(v6)) writeFileSync(v6, generateV6(quick ? 20_000 : 200_000));
+  // The references read text; ours reads the JSON feed itself (parsing JSON is part of its job).
+  const awsText = join(work, 'aws-ip-ranges.txt');
+  const aws = JSON.parse(readFileSync(join(data, 'aws-ip-ranges.json'), 'utf8')) as {
+    prefixes: Array<{ ip_prefix: string }>;
+    ipv6_prefixes: Array<{ ipv6_prefix: string }>;
+  };
+  writeFileSync(
+    awsText,
+    `${[...aws.prefixes.map((p) => p.ip_prefix), ...aws.ipv6_prefixes.map((p) => p.ipv6_prefix)].join('\n')}\n`,
+  );
+  const relaxed = ['--allow-private', '--min-prefix-length4', '1', '--min-prefix-length6', '1'];
+  return [
+    { name: `generated IPv4, ${quick ? '100k' : '1M'} lines`, text: v4, ours: [v4], hasV6: false, python: true },
+    { name: `generated IPv6, ${quick ? '20k' : '200k'} lines`, text: v6, ours: [v6], hasV6: true, python: true },
+    {
+      name: 'stopforumspam_90d (138k hosts)',
+      text: join(data, 'blocklists', 'stopforumspam_90d.ipset'),
+      ours: [join(data, 'blocklists', 'stopforumspam_90d.ipset'), ...relaxed],
+      hasV6: false,
+      python: true,
+    },
+    {
+      name: 'microsoft-azure (56k, both families)',
+      text: join(data, 'cloud', 'microsoft-azure.txt'),
+      ours: [join(data, 'cloud', 'microsoft-azure.txt'), ...relaxed],
+      hasV6: true,
+      python: true,
+    },
+    {
+      name: 'aws-ip-ranges.json (17k, both families)',
+      text: awsText,
+      ours: [join(data, 'aws-ip-ranges.json'), '--format', 'aws-ip-ranges', ...relaxed],
+      hasV6: true,
+      python: true,
+    },
+  ];
+}
+
+function commandsFor(c: Case): Array<{ tool: string; argv: string[] }> {
+  const list = [{ tool: 'allowlist-sync', argv: ['node', cli, 'aggregate', ...c.ours] }];
+  if (!c.hasV6 && has('iprange')) list.push({ tool: 'iprange', argv: ['iprange', c.text] });
+  list.push({ tool: 'cidr-tools 11', argv: ['node', join(root, 'bench', 'reference', 'cidr-tools.mjs'), c.text] });
+  if (c.python && has('python3') && !(quick && c.name.includes('IPv4'))) {
+    list.push({ tool: 'python ipaddress', argv: ['python3', join(root, 'bench', 'reference', 'collapse.py'), c.text] });
+  }
+  return list;
+}
+
+/** Runs a command once; returns its output lines sorted, normalised for comparison (iprange prints bare /32s). */
+function outputOf(argv: string[]): string[] {
+  const out = execFileSync(argv[0]!, argv.slice(1), { maxBuffer: 1 << 30, encoding: 'latin1' });
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (l.includes('/') ? l : `${l}/${l.includes(':') ? 128 : 32}`))
+    .sort();
+}
+
+function time(c: Case): Timing[] {
+  const commands = commandsFor(c);
+  const expected = outputOf(commands[0]!.argv);
+  const ok = commands.map((cmd, i) => {
+    if (i === 0) return true;
+    const got = outputOf(cmd.argv);
+    return got.length === expected.length && got.every((line, k) => line === expected[k]);
+  });
+  const json = join(work, 'hyperfine.json');
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  execFileSync(
+    'hyperfine',
+    [
+      '-N',
+      '--style',
+      'none',
+      '--warmup',
+      '1',
+      '--runs',
+      String(runs),
+      '--export-json',
+      json,
+      ...commands.map((cmd) => cmd.argv.map(quote).join(' ')),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const results = (JSON.parse(readFileSync(json, 'utf8')) as { results: Array<{ median: number }> }).results;
+  return commands.map((cmd, i) => ({ tool: cmd.tool, median: results[i]!.median, ok: ok[i]! }));
+}
+
+function peakMemoryMb(argv: string[]): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { encoding: 'latin1', maxBuffer: 1 << 30 });
+  const kb = Number(r.stderr.trim().split('\n').pop());
+  return Math.round(kb / 1024);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' first (npm run bench does)`);
+  if (!has('hyperfine')) throw new Error('hyperfine is not installed: apt-get install hyperfine iprange');
+  const cases = prepare();
+  const lines: string[] = [
+    `Whole process, median of ${runs} runs (hyperfine, 1 warm-up), ${new Date().toISOString().slice(0, 10)}, node ${process.version}.`,
+    'Ratio = allowlist-sync time / tool time (below 1: allowlist-sync is faster). ✓ = output identical to ours.',
+    '',
+    '| input | tool | median (s) | ratio | same output |',
+    '|---|---|---:|---:|:---:|',
+  ];
+  for (const c of cases) {
+    process.stderr.write(`bench: ${c.name}\n`);
+    const timings = time(c);
+    const ours = timings[0]!.median;
+    for (const t of timings) {
+      lines.push(
+        `| ${c.name} | ${t.tool} | ${t.median.toFixed(3)} | ${t === timings[0] ? '1.00' : (ours / t.median).toFixed(3)} | ${t.ok ? '✓' : '✗'} |`,
+      );
+    }
+  }
+  const first = cases[0]!;
+  lines.push(
+    '',
+    `Peak memory (max RSS) of allowlist-sync on ${first.name}: ${peakMemoryMb(['node', cli, 'aggregate', ...first.ours])} MB.`,
+  );
+  const bundle = join(__dirname, 'bundle.js');
+  if (existsSync(bundle)) {
+    const { measureBundle } = require(bundle) as { measureBundle: () => Promise<{ table: string }> };
+    lines.push('', (await measureBundle()).table);
+  }
+  const table = lines.join('\n');
+  writeFileSync(join(work, 'results.md'), `${table}\n`);
+  process.stdout.write(`${table}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
