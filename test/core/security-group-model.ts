@@ -1,0 +1,150 @@
+/**
+ * Test support for the security-group planner: builders of Desired and observed rules, and a small in-memory model of
+ * a pool that applies a plan's writes the way EC2 does (all-or-nothing, Duplicate, NotFound, per-family quota) and
+ * checks P3, P4 and P5 by address, per configured port range, after every call.
+ */
+import type { Cidr, Family } from '../../lambda/core/prefix';
+import { parseCidr } from '../../lambda/core/prefix';
+import { PrefixSet } from '../../lambda/core/prefix-set';
+import {
+  coversPorts,
+  type ObservedRule,
+  type PortRange,
+  portRanges,
+  type SecurityGroupTarget,
+  type SecurityGroupWrite,
+} from '../../lambda/core/sg-rules';
+import type { Desired, EntryNote } from '../../lambda/targets/types';
+
+/** The allowlist name the tests plan for. */
+export const ALLOWLIST = 'partners';
+
+/** A pool target with defaults: tcp 443, 60 rules per family. */
+export function pool(
+  groupIds: string[],
+  options: { ports?: SecurityGroupTarget['ports']; ipv4?: number; ipv6?: number } = {},
+): SecurityGroupTarget {
+  return {
+    kind: 'security-groups',
+    groupIds,
+    ports: options.ports ?? [{ protocol: 'tcp', from: 443, to: 443 }],
+    rulesPerGroup: { ipv4: options.ipv4 ?? 60, ipv6: options.ipv6 ?? 60 },
+  };
+}
+
+/** Desired state with exactly these prefixes as its CIDR list (not re-aggregated, so tests control it). */
+export function desired(cidrs: string[], notes: Record<string, EntryNote> = {}, allowlist = ALLOWLIST): Desired {
+  const parsed = [...new Set(cidrs.map((c) => parseCidr(c)))];
+  return {
+    allowlist,
+    set: PrefixSet.fromCidrs(parsed),
+    cidrs: { 4: parsed.filter((c) => !c.includes(':')), 6: parsed.filter((c) => c.includes(':')) },
+    notes: new Map(Object.entries(notes).map(([k, v]) => [parseCidr(k), v])),
+  };
+}
+
+let ids = 0;
+/** An observed ingress rule; ours unless `owner` says otherwise (`null`: no tag). */
+export function rule(
+  groupId: string,
+  cidr: string,
+  options: { owner?: string | null; protocol?: string; from?: number; to?: number; id?: string } = {},
+): ObservedRule {
+  const owner = options.owner === undefined ? ALLOWLIST : options.owner;
+  return {
+    ruleId: options.id ?? `sgr-${(++ids).toString(16).padStart(8, '0')}`,
+    groupId,
+    protocol: options.protocol ?? 'tcp',
+    fromPort: options.from ?? 443,
+    toPort: options.to ?? options.from ?? 443,
+    cidr: parseCidr(cidr, { maskHostBits: true }),
+    ...(owner === null ? {} : { owner }),
+  };
+}
+
+/** The model's rule: an observed rule. */
+export type ModelRule = ObservedRule;
+
+/** What a failed model call says, like EC2. */
+export class ModelError extends Error {}
+
+/** Applies one write to the model state, all-or-nothing, as EC2 would. Returns the new state. */
+export function applyWrite(
+  state: readonly ModelRule[],
+  write: SecurityGroupWrite,
+  target: SecurityGroupTarget,
+  allowlist = ALLOWLIST,
+): ModelRule[] {
+  if (write.action === 'revoke') {
+    for (const id of write.ruleIds) {
+      const found = state.find((r) => r.ruleId === id);
+      if (found === undefined || found.groupId !== write.groupId) throw new ModelError(`NotFound ${id}`);
+    }
+    return state.filter((r) => !write.ruleIds.includes(r.ruleId));
+  }
+  const next = [...state];
+  for (const p of write.permissions) {
+    for (const range of [...p.ipv4, ...p.ipv6]) {
+      const same = next.find(
+        (r) =>
+          r.groupId === write.groupId &&
+          r.protocol === p.protocol &&
+          r.fromPort === p.fromPort &&
+          r.toPort === p.toPort &&
+          r.cidr === range.cidr,
+      );
+      if (same !== undefined) throw new ModelError(`Duplicate ${range.cidr}`);
+      if (range.description.length > 255 || /[^a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]/.test(range.description)) {
+        throw new ModelError(`bad description ${range.description}`);
+      }
+      next.push({
+        ruleId: `sgr-new-${++ids}`,
+        groupId: write.groupId,
+        protocol: p.protocol,
+        fromPort: p.fromPort,
+        toPort: p.toPort,
+        cidr: range.cidr,
+        owner: allowlist,
+      });
+    }
+  }
+  for (const f of [4, 6] as const) {
+    const cap = f === 4 ? target.rulesPerGroup.ipv4 : target.rulesPerGroup.ipv6;
+    const count = next.filter((r) => r.groupId === write.groupId && family(r.cidr!) === f).length;
+    const before = state.filter((r) => r.groupId === write.groupId && family(r.cidr!) === f).length;
+    if (count > cap && count > before) throw new ModelError(`RulesPerSecurityGroupLimitExceeded ${write.groupId}`);
+  }
+  return next;
+}
+
+function family(cidr: Cidr): Family {
+  return cidr.includes(':') ? 6 : 4;
+}
+
+/** What the pool admits on one configured port range, by address. */
+export function admitted(state: readonly ModelRule[], port: PortRange, filter: (r: ModelRule) => boolean = () => true) {
+  return PrefixSet.fromCidrs(
+    state.filter((r) => r.cidr !== undefined && coversPorts(r, port) && filter(r)).map((r) => r.cidr!),
+  );
+}
+
+/** A violated invariant, or undefined. Checks P3, P4 and (unless degraded) P5 for every configured port range. */
+export function violation(
+  initial: readonly ModelRule[],
+  now: readonly ModelRule[],
+  want: Desired,
+  target: SecurityGroupTarget,
+  degraded: boolean,
+): string | undefined {
+  const ours = (r: ModelRule) => r.owner === want.allowlist;
+  for (const port of portRanges(target)) {
+    const o = admitted(initial, port, ours);
+    const u = admitted(initial, port, (r) => !ours(r));
+    const n = want.set;
+    const s = admitted(now, port);
+    if (!o.union(n).union(u).contains(s)) return `P3 on ${port.key}`;
+    if (!s.contains(o.intersection(n).union(u))) return `P4 on ${port.key}`;
+    if (!degraded && !s.contains(o.union(u)) && !s.contains(n.union(u))) return `P5 on ${port.key}`;
+  }
+  return undefined;
+}
