@@ -1,0 +1,47 @@
+/**
+ * The standalone app's stack: one per environment of the deployment config, around one {@link AllowlistSync}.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AllowlistSync } from './allowlist-sync';
+import type { DeploymentConfig, Environment } from './deployment-config';
+
+/** Props of {@link AllowlistSyncStack}. */
+export interface AllowlistSyncStackProps extends StackProps {
+  /** The parsed deployment config. */
+  readonly config: DeploymentConfig;
+  /** The environment this stack is deployed to. */
+  readonly environment: Environment;
+  /** The function's entry file. @default lambda/handler.ts of this repository */
+  readonly entry?: string;
+  /** See `AllowlistSyncProps.deployRunId`. @default the synth time */
+  readonly deployRunId?: string;
+}
+
+/** One environment's stack. Its name comes from the environment's name: `AllowlistSync-<name>`. */
+export class AllowlistSyncStack extends Stack {
+  /** The construct, for tests and for extension. */
+  readonly sync: AllowlistSync;
+
+  constructor(scope: Construct, id: string, props: AllowlistSyncStackProps) {
+    super(scope, id, {
+      ...props,
+      env: { account: props.environment.account, region: props.environment.region },
+      description: `allowlist-sync for environment ${props.environment.name}`,
+    });
+    const { config } = props;
+    this.sync = new AllowlistSync(this, 'AllowlistSync', {
+      allowlists: config.allowlists,
+      scheduleMinutes: config.scheduleMinutes,
+      quotaHeadroomAlarmBelow: config.quotaHeadroomAlarmBelow,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      ...(props.entry ? { entry: props.entry } : {}),
+      ...(props.deployRunId ? { deployRunId: props.deployRunId } : {}),
+    });
+  }
+}
+
+/** The stack name of an environment. */
+export function stackNameOf(environment: Environment): string {
+  return `AllowlistSync-${environment.name}`;
+}

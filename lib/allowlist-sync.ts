@@ -1,0 +1,349 @@
+/**
+ * `AllowlistSync`: the reusable construct. It provisions an allowlist's filters, the sync function with its
+ * least-privilege role, its triggers (schedule, S3 object created, a run after every deploy), alarms and a dashboard.
+ * Put it in any stack; `AllowlistSyncStack` is the standalone app's stack around it.
+ */
+import * as path from 'node:path';
+import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type * as z from 'zod';
+import { CONFIG_ENV } from '../lambda/config';
+import { ConfigError } from '../lambda/core/errors';
+import { acknowledge, nagResource } from './acknowledgements';
+import { FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
+import { type DeployAllowlist, DeployAllowlistSchema } from './deployment-config';
+import { AllowlistFilterSet, type AllowlistFilters } from './filters';
+import { METRICS_NAMESPACE, SERVICE_NAME, SyncOperations } from './operations';
+import { signatureObject, syncStatements } from './permissions';
+import { checkRuntimeEnvironment, deriveRuntimeConfig } from './runtime-config';
+
+/**
+ * The function's timeout. The engine bounds every fetch, retry and run below it (DESIGN.md P9); the lead will set it
+ * from the benchmark figures.
+ */
+export const FUNCTION_TIMEOUT = Duration.minutes(5);
+/** The function's memory (MB); CPU grows with it, and parsing a 100,000-entry list is CPU-bound. */
+export const FUNCTION_MEMORY_MB = 1024;
+/** Retries of a failed trigger delivery (Scheduler, EventBridge) and of a failed async run (AWS-FACTS.md 29). */
+export const TRIGGER_RETRY_ATTEMPTS = 2;
+/** An undelivered trigger older than this is dropped to the DLQ: the next scheduled run supersedes it. */
+export const TRIGGER_MAX_EVENT_AGE = Duration.hours(1);
+/** The schedule's payload; lambda/events.ts `SchedulePayloadSchema` accepts exactly this. */
+export const SCHEDULE_PAYLOAD = { trigger: 'schedule' } as const;
+/** The post-deploy run's payload; lambda/events.ts `DeployPayloadSchema` accepts exactly this. */
+export const DEPLOY_PAYLOAD = { trigger: 'deploy' } as const;
+
+/** One allowlist as the construct takes it: the deployment config's allowlist entry (lib/deployment-config.ts). */
+export type AllowlistDefinition = z.input<typeof DeployAllowlistSchema>;
+
+/** Props of {@link AllowlistSync}. */
+export interface AllowlistSyncProps {
+  /** The allowlists, their sources and policy, and the filters to create or manage for each. */
+  readonly allowlists: AllowlistDefinition[];
+  /** Minutes between scheduled runs. @default 15 */
+  readonly scheduleMinutes?: number;
+  /** An e-mail address subscribed to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** Alarm when a target has fewer free entries than this. @default 10 */
+  readonly quotaHeadroomAlarmBelow?: number;
+  /** Prefix of the fixed names of IP sets, prefix lists and RAM shares. @default the stack name */
+  readonly namePrefix?: string;
+  /** The function's entry file. @default lambda/handler.ts of this repository */
+  readonly entry?: string;
+  /** The function's timeout. @default FUNCTION_TIMEOUT (5 minutes) */
+  readonly timeout?: Duration;
+  /** The function's memory in MB. @default FUNCTION_MEMORY_MB (1024) */
+  readonly memorySize?: number;
+  /** How long the function's logs are kept. @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * A value that differs on every deploy, so the post-deploy run runs after each one. Tests pass a fixed value.
+   * @default the synth time
+   */
+  readonly deployRunId?: string;
+}
+
+/** Provisions the filters of each allowlist and the function that keeps them equal to it. */
+export class AllowlistSync extends Construct {
+  /** The sync function. */
+  readonly function: nodejs.NodejsFunction;
+  /** The filters of each allowlist, in the order given. */
+  readonly filters: AllowlistFilters[];
+  /** Alarms, topic and dashboard. */
+  readonly operations: SyncOperations;
+  /** The estimated size (bytes) of the function's environment with the longest realistic ids. */
+  readonly environmentBytes: number;
+
+  constructor(scope: Construct, id: string, props: AllowlistSyncProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const allowlists = validateAllowlists(props, stack.region);
+    const namePrefix = props.namePrefix ?? stack.stackName;
+    const scheduleMinutes = props.scheduleMinutes ?? 15;
+
+    this.filters = allowlists.map(
+      (definition, i) => new AllowlistFilterSet(this, `Allowlist${i + 1}`, definition, namePrefix).filters,
+    );
+
+    const provisioned = this.filters.map((f) => f.provisioned);
+    const otherVariables = { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
+    this.environmentBytes = checkRuntimeEnvironment(provisioned, otherVariables);
+
+    const functionDlq = deadLetterQueue(this, 'FunctionDeadLetters');
+    const triggerDlq = deadLetterQueue(this, 'TriggerDeadLetters');
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    // An own role, without the AWS-managed basic execution policy: logs go to this one log group only.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'allowlist-sync: reads its sources and writes only its own filters',
+    });
+    logGroup.grantWrite(role);
+    for (const statement of syncStatements(stack, this.filters)) role.addToPolicy(statement);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry ?? path.join(__dirname, '..', FUNCTION_ENTRY),
+      handler: 'handler',
+      projectRoot: path.join(__dirname, '..'),
+      depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? FUNCTION_TIMEOUT,
+      memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
+      // One run at a time (DESIGN.md P10); a second trigger waits in Lambda's async queue (AWS-FACTS.md 30).
+      reservedConcurrentExecutions: 1,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      deadLetterQueue: functionDlq,
+      retryAttempts: TRIGGER_RETRY_ATTEMPTS,
+      maxEventAge: TRIGGER_MAX_EVENT_AGE,
+      description: 'allowlist-sync: keeps security groups, WAF IP sets and prefix lists equal to the allowlists',
+      environment: { ...otherVariables, [CONFIG_ENV]: stack.toJsonString(deriveRuntimeConfig(provisioned)) },
+      bundling: {
+        ...FUNCTION_BUNDLING,
+        externalModules: [...FUNCTION_BUNDLING.externalModules],
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        format: nodejs.OutputFormat.CJS,
+        forceDockerBundling: false,
+      },
+    });
+
+    acknowledge(
+      role,
+      'IAM5[Resource::*]',
+      'ec2:DescribeSecurityGroups, ec2:DescribeSecurityGroupRules and ec2:DescribeManagedPrefixLists support no resource-level permission (Service Authorization Reference): * is the only resource AWS accepts',
+    );
+    acknowledge(
+      role,
+      `IAM5[Resource::${nagResource(this, stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' }))}]`,
+      'security-group-rule ids do not exist until the rule is created; every action on them also requires the pool group ARN, and CreateTags is limited to ec2:CreateAction = AuthorizeSecurityGroupIngress',
+    );
+    acknowledge(
+      this.function,
+      'L1',
+      'The runtime is pinned to nodejs22.x on purpose (AWS-FACTS.md 5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
+    );
+    acknowledge(
+      triggerDlq,
+      'SQS3',
+      'This queue IS a dead-letter queue: of the EventBridge Scheduler schedule and of the S3 rules targets; cdk-nag recognises only SQS redrive and Lambda DLQ settings',
+    );
+
+    const schedule = Duration.minutes(scheduleMinutes);
+    // An own role for the schedule, so its one permission (invoke this function) is ours to review.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    });
+    acknowledge(
+      scheduleRole,
+      `IAM5[Resource::${nagResource(this, this.function.functionArn)}:*]`,
+      'The Scheduler target grants lambda:InvokeFunction on this one function and its versions and aliases (function ARN plus :*); nothing else',
+    );
+    new scheduler.Schedule(this, 'Schedule', {
+      schedule: scheduler.ScheduleExpression.rate(schedule),
+      description: 'allowlist-sync: periodic reconcile',
+      target: new schedulerTargets.LambdaInvoke(this.function, {
+        input: scheduler.ScheduleTargetInput.fromObject(SCHEDULE_PAYLOAD),
+        retryAttempts: TRIGGER_RETRY_ATTEMPTS,
+        maxEventAge: TRIGGER_MAX_EVENT_AGE,
+        deadLetterQueue: triggerDlq,
+        role: scheduleRole,
+      }),
+    });
+    this.addSourceChangeRules(allowlists, triggerDlq);
+    this.addPostDeployRun(props.deployRunId ?? new Date().toISOString());
+
+    this.operations = new SyncOperations(this, 'Operations', {
+      fn: this.function,
+      allowlists: allowlists.map((a) => a.name),
+      deadLetterQueues: [functionDlq, triggerDlq],
+      schedule,
+      quotaHeadroomAlarmBelow: props.quotaHeadroomAlarmBelow ?? 10,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    this.addOutputs();
+  }
+
+  /**
+   * One EventBridge rule per S3 object an allowlist reads, so a change applies within seconds. The bucket owner must
+   * turn on EventBridge notifications for the bucket; the event goes to the bucket's own account and Region. A signed
+   * list triggers on its signature, which the publisher uploads last.
+   */
+  private addSourceChangeRules(allowlists: readonly DeployAllowlist[], dlq: sqs.IQueue): void {
+    const objects = new Map<string, { bucket: string; key: string }>();
+    for (const a of allowlists) {
+      for (const source of a.sources) {
+        if (source.kind !== 's3') continue;
+        const signature = signatureObject(source);
+        const [bucket, key] = signature
+          ? [signature.slice(0, signature.indexOf('/')), signature.slice(signature.indexOf('/') + 1)]
+          : [source.bucket, source.key];
+        objects.set(`${bucket}/${key}`, { bucket, key });
+      }
+    }
+    [...objects.values()].forEach(({ bucket, key }, i) => {
+      new events.Rule(this, `SourceChanged${i + 1}`, {
+        description: `allowlist-sync: s3://${bucket}/${key} changed`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: { bucket: { name: [bucket] }, object: { key: [key] } },
+        },
+        // The whole event is passed on: the function reads detail.bucket.name and detail.object.key.
+        targets: [
+          new eventTargets.LambdaFunction(this.function, {
+            retryAttempts: TRIGGER_RETRY_ATTEMPTS,
+            maxEventAge: TRIGGER_MAX_EVENT_AGE,
+            deadLetterQueue: dlq,
+          }),
+        ],
+      });
+    });
+  }
+
+  /**
+   * Invokes the function asynchronously with `{"trigger":"deploy"}` after every deploy, once the filters, the function
+   * and its policy exist, so new filters are filled before anyone relies on them. Asynchronous: a run that waits for
+   * the reserved concurrency, or a source outage, must not roll the deploy back; the alarms report the result. The
+   * physical id carries `deployRunId`, so the resource's properties change, and it runs, on every deploy.
+   */
+  private addPostDeployRun(deployRunId: string): void {
+    const invoke: cr.AwsSdkCall = {
+      service: 'Lambda',
+      action: 'invoke',
+      parameters: {
+        FunctionName: this.function.functionName,
+        InvocationType: 'Event',
+        Payload: JSON.stringify(DEPLOY_PAYLOAD),
+      },
+      physicalResourceId: cr.PhysicalResourceId.of(`allowlist-sync-deploy-${deployRunId}`),
+    };
+    const run = new cr.AwsCustomResource(this, 'PostDeployRun', {
+      onCreate: invoke,
+      onUpdate: invoke,
+      installLatestAwsSdk: false,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+      ]),
+    });
+    run.node.addDependency(this.function);
+    // The custom-resource provider is a stack-wide singleton outside this construct.
+    const provider = Stack.of(this).node.tryFindChild(
+      cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'),
+    );
+    if (provider) {
+      acknowledge(
+        provider,
+        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'The CDK custom-resource provider that invokes the post-deploy run uses the AWS-managed basic execution policy for its own logs; it is CDK code, not ours, and holds no other permission than invoking this function',
+      );
+    }
+    for (const f of this.filters) for (const resource of f.resources) run.node.addDependency(resource);
+  }
+
+  private addOutputs(): void {
+    const fn = this.function.functionName;
+    const region = Stack.of(this).region;
+    const invoke = (payload: string, file: string) =>
+      `aws lambda invoke --region ${region} --function-name ${fn} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '${payload}' ${file} && cat ${file}`;
+    new CfnOutput(this, 'FunctionName', { value: fn, description: 'The sync function' });
+    new CfnOutput(this, 'PlanCommand', {
+      value: invoke('{"dryRun":true}', 'plan.json'),
+      description: 'Plan (no writes)',
+    });
+    new CfnOutput(this, 'ApplyCommand', { value: invoke('{"dryRun":false}', 'apply.json'), description: 'Apply now' });
+    this.filters.forEach((f, i) => {
+      const p = f.provisioned;
+      const label = p.definition.name;
+      const out = (what: string, values: string[]) => {
+        if (values.length > 0) {
+          new CfnOutput(this, `Allowlist${i + 1}${what}`, {
+            value: values.join(','),
+            description: `${label}: ${what}`,
+          });
+        }
+      };
+      out('SecurityGroupIds', p.securityGroups?.groupIds ?? []);
+      out('IpSetArns', f.ipSetArns);
+      out(
+        'PrefixListIds',
+        [p.prefixLists?.ipv4, p.prefixLists?.ipv6].filter((x): x is string => x !== undefined),
+      );
+      if (f.ruleGroup) out('RuleGroupArn', [f.ruleGroup.attrArn]);
+      if (f.webAcl) out('WebAclArn', [f.webAcl.attrArn]);
+    });
+  }
+}
+
+/** Validates every allowlist (collecting every problem, then throwing once) and returns them parsed. */
+function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAllowlist[] {
+  const issues: string[] = [];
+  const parsed: DeployAllowlist[] = [];
+  if (props.allowlists.length === 0) issues.push('allowlists: give at least one allowlist');
+  const names = new Set<string>();
+  props.allowlists.forEach((a, i) => {
+    const result = DeployAllowlistSchema.safeParse(a);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+        issues.push(`allowlists[${i}]${where}: ${issue.message}`);
+      }
+      return;
+    }
+    if (names.has(result.data.name)) issues.push(`allowlists[${i}].name: duplicate allowlist "${result.data.name}"`);
+    names.add(result.data.name);
+    if (result.data.wafIpSets?.scope === 'CLOUDFRONT' && !Token.isUnresolved(region) && region !== 'us-east-1') {
+      issues.push(`allowlists[${i}].wafIpSets.scope: CLOUDFRONT IP sets exist only in us-east-1, not ${region}`);
+    }
+    parsed.push(result.data);
+  });
+  const minutes = props.scheduleMinutes;
+  if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 720)) {
+    issues.push(`scheduleMinutes: ${minutes} is not a whole number of minutes from 1 to 720`);
+  }
+  if (issues.length > 0) throw new ConfigError('AllowlistSync props', issues);
+  return parsed;
+}
+
+/** An encrypted dead-letter queue that refuses plain-HTTP access, kept 14 days (SQS's maximum) for inspection. */
+function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
+  return new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Operations: the alarm topic, the alarms and the dashboard.
+ *
+ * The metric contract with the function (lambda/handler.ts): namespace {@link METRICS_NAMESPACE}, dimensions
+ * `service` = {@link SERVICE_NAME} (powertools Metrics always adds it; the stack sets `POWERTOOLS_SERVICE_NAME`) and
+ * `Allowlist` = the allowlist name; metrics EntriesDesired, Added, Removed, DriftFound, Refused, Failed,
+ * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target) and RunSucceeded (1 per
+ * successful apply run).
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** The CloudWatch namespace of the function's metrics. */
+export const METRICS_NAMESPACE = 'AllowlistSync';
+/** The powertools service name, which is also the `service` metric dimension. */
+export const SERVICE_NAME = 'allowlist-sync';
+
+/** Props of {@link SyncOperations}. */
+export interface SyncOperationsProps {
+  readonly fn: lambda.IFunction;
+  readonly allowlists: readonly string[];
+  readonly deadLetterQueues: readonly sqs.IQueue[];
+  readonly schedule: Duration;
+  readonly quotaHeadroomAlarmBelow: number;
+  readonly alarmEmail?: string;
+}
+
+/** The alarm topic, the alarms and a dashboard of the run metrics. */
+export class SyncOperations extends Construct {
+  /** The topic every alarm notifies. */
+  readonly topic: sns.Topic;
+  /** Every alarm, by construct id. */
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: SyncOperationsProps) {
+    super(scope, id);
+    // CloudWatch cannot publish to a topic under the AWS-managed aws/sns key: a customer key lets it.
+    const key = new kms.Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the allowlist-sync alarm topic',
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const notify = new actions.SnsAction(this.topic);
+    const add = (alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(notify);
+      this.alarms.push(alarm);
+    };
+
+    add(
+      new cloudwatch.Alarm(this, 'FunctionErrors', {
+        alarmDescription: 'The sync function failed a run (a target failed or was refused, or the run crashed).',
+        metric: props.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    props.deadLetterQueues.forEach((queue, i) => {
+      add(
+        new cloudwatch.Alarm(this, `DeadLetters${i + 1}`, {
+          alarmDescription: 'An invocation of the sync function was given up and sits in a dead-letter queue.',
+          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    });
+
+    const widgets: cloudwatch.IWidget[] = [];
+    props.allowlists.forEach((allowlist, i) => {
+      const metric = (metricName: string, statistic: string, period = Duration.minutes(5)) =>
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: SERVICE_NAME, Allowlist: allowlist },
+          statistic,
+          period,
+        });
+      const n = i + 1;
+      // Two schedule periods without a success: missing data is a breach, since silence is the failure here.
+      add(
+        new cloudwatch.Alarm(this, `NoSuccessfulRun${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: no successful run in two schedule periods.`,
+          metric: metric('RunSucceeded', 'Sum', props.schedule),
+          threshold: 1,
+          evaluationPeriods: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+      );
+      add(
+        new cloudwatch.Alarm(this, `Refused${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: a run was refused (bad source, policy or guardrail); nothing was written.`,
+          metric: metric('Refused', 'Sum'),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      add(
+        new cloudwatch.Alarm(this, `LowQuotaHeadroom${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: a target has fewer than ${props.quotaHeadroomAlarmBelow} free entries.`,
+          metric: metric('QuotaHeadroom', 'Minimum'),
+          threshold: props.quotaHeadroomAlarmBelow,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      widgets.push(
+        new cloudwatch.GraphWidget({
+          title: `${allowlist}: entries and changes`,
+          left: [metric('EntriesDesired', 'Maximum')],
+          right: [metric('Added', 'Sum'), metric('Removed', 'Sum'), metric('DriftFound', 'Sum')],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${allowlist}: health`,
+          left: [metric('RunSucceeded', 'Sum'), metric('Refused', 'Sum'), metric('Failed', 'Sum')],
+          right: [
+            metric('QuotaHeadroom', 'Minimum'),
+            metric('SourceAgeSeconds', 'Maximum'),
+            metric('DurationMs', 'Maximum'),
+          ],
+          width: 12,
+        }),
+      );
+    });
+    widgets.push(
+      new cloudwatch.GraphWidget({
+        title: 'Function',
+        left: [props.fn.metricInvocations(), props.fn.metricErrors(), props.fn.metricThrottles()],
+        right: [props.fn.metricDuration({ statistic: 'Maximum' })],
+        width: 24,
+      }),
+    );
+    new cloudwatch.Dashboard(this, 'Dashboard', { widgets: widgets.map((w) => [w]) });
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The function's IAM policy (DESIGN.md P11: the role can change only its own groups, IP sets and prefix lists).
+ *
+ * Resource-level scoping, from the Service Authorization Reference:
+ * - `ec2:DescribeSecurityGroups`, `ec2:DescribeSecurityGroupRules` and `ec2:DescribeManagedPrefixLists` support no
+ *   resource-level permission: `*` is the only resource AWS accepts for them.
+ * - Authorize, revoke and modify of ingress rules require the `security-group` resource (the pool's ARNs here); they
+ *   may also evaluate the `security-group-rule` resource, whose ids do not exist before the rule does. A rule ARN
+ *   alone grants nothing, since each action also requires its group.
+ * - `ec2:CreateTags` is allowed only as part of an authorize (`ec2:CreateAction`), to tag the new rules as ours.
+ * - WAF `GetIPSet`/`UpdateIPSet` and prefix-list `GetManagedPrefixListEntries`/`ModifyManagedPrefixList` take the
+ *   set's or list's own ARN.
+ * - Sources: `s3:GetObject` (and `s3:GetObjectVersion` when the version is pinned) on the object; `ssm:GetParameter`
+ *   on the parameter. A SecureString under the AWS-managed `aws/ssm` key needs no IAM grant (its key policy allows
+ *   use through SSM in the account); customer keys get `kms:Decrypt` only through SSM or S3 (`kms:ViaService`).
+ */
+import type { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Source } from '../lambda/config';
+import type { AllowlistFilters } from './filters';
+
+/** The SSM parameter where the function keeps the last applied serial of a signed allowlist (DESIGN.md P7). */
+export function serialParameterName(allowlist: string): string {
+  return `/allowlist-sync/${allowlist}/serial`;
+}
+
+/** Whether an allowlist has a signed source (and so keeps a serial). */
+export function hasSignedSource(sources: readonly Source[]): boolean {
+  return sources.some((s) => 'integrity' in s && s.integrity !== undefined && 'ed25519PublicKey' in s.integrity);
+}
+
+/** The IAM statements of the function's role, for every allowlist. */
+export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilters[]): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  const groups = allowlists.flatMap((a) => a.securityGroupArns);
+  const ipSets = allowlists.flatMap((a) => a.ipSetArns);
+  const lists = allowlists.flatMap((a) => a.prefixListArns);
+  const ruleArns = stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' });
+
+  const describe = [
+    ...(groups.length > 0 ? ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'] : []),
+    ...(lists.length > 0 ? ['ec2:DescribeManagedPrefixLists'] : []),
+  ];
+  if (describe.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({ sid: 'DescribeSupportsNoResourceScope', actions: describe, resources: ['*'] }),
+    );
+  }
+  if (groups.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'WritePoolIngressRules',
+        actions: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:ModifySecurityGroupRules',
+        ],
+        resources: [...groups, ruleArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'TagRulesOnlyWhenAuthorizing',
+        actions: ['ec2:CreateTags'],
+        resources: [...groups, ruleArns],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+      }),
+    );
+  }
+  if (ipSets.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'PoolIpSets',
+        actions: ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'],
+        resources: ipSets,
+      }),
+    );
+  }
+  if (lists.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'PoolPrefixLists',
+        actions: ['ec2:GetManagedPrefixListEntries', 'ec2:ModifyManagedPrefixList'],
+        resources: lists,
+      }),
+    );
+  }
+  statements.push(...sourceStatements(stack, allowlists));
+  return statements;
+}
+
+function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[]): iam.PolicyStatement[] {
+  const objects = new Set<string>();
+  const versions = new Set<string>();
+  const parameters = new Set<string>();
+  const serials = new Set<string>();
+  const keys = new Set<string>();
+  for (const { provisioned } of allowlists) {
+    const { sources, name, kmsKeyArns } = provisioned.definition;
+    for (const source of sources) {
+      if (source.kind === 's3') {
+        const arn = `arn:${stack.partition}:s3:::${source.bucket}/${source.key}`;
+        (source.versionId ? versions : objects).add(arn);
+        const signature = signatureObject(source);
+        if (signature) objects.add(`arn:${stack.partition}:s3:::${signature}`);
+      } else if (source.kind === 'ssm') {
+        parameters.add(parameterArn(stack, source.name));
+      }
+    }
+    if (hasSignedSource(sources)) serials.add(parameterArn(stack, serialParameterName(name)));
+    for (const key of kmsKeyArns ?? []) keys.add(key);
+  }
+  const statements: iam.PolicyStatement[] = [];
+  if (objects.size > 0) {
+    statements.push(
+      new iam.PolicyStatement({ sid: 'ReadSourceObjects', actions: ['s3:GetObject'], resources: [...objects] }),
+    );
+  }
+  if (versions.size > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadPinnedSourceObjects',
+        actions: ['s3:GetObjectVersion'],
+        resources: [...versions],
+      }),
+    );
+  }
+  if (parameters.size > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadSourceParameters',
+        actions: ['ssm:GetParameter'],
+        resources: [...parameters],
+      }),
+    );
+  }
+  if (serials.size > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'KeepSignedSerials',
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: [...serials],
+      }),
+    );
+  }
+  if (keys.size > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DecryptSourcesThroughS3OrSsm',
+        actions: ['kms:Decrypt'],
+        resources: [...keys],
+        conditions: {
+          StringEquals: { 'kms:ViaService': [`ssm.${stack.region}.amazonaws.com`, `s3.${stack.region}.amazonaws.com`] },
+        },
+      }),
+    );
+  }
+  return statements;
+}
+
+/** `bucket/key` of a signed S3 source's detached signature: `<key>.sig`, or an `s3://` signature location. */
+export function signatureObject(source: Extract<Source, { kind: 's3' }>): string | undefined {
+  const integrity = source.integrity;
+  if (!integrity || !('ed25519PublicKey' in integrity)) return undefined;
+  const location = integrity.signatureLocation;
+  if (location === undefined) return `${source.bucket}/${source.key}.sig`;
+  return location.startsWith('s3://') ? location.slice('s3://'.length) : undefined;
+}
+
+/** The ARN of a parameter by name (`/a/b` or `a`) or the ARN itself when the config gives one. */
+function parameterArn(stack: Stack, name: string): string {
+  if (name.startsWith('arn:')) return name;
+  return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+}
