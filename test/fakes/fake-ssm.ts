@@ -1,0 +1,134 @@
+/**
+ * FakeSsm: a stateful fake of SSM Parameter Store's GetParameter and PutParameter behind a real `SSMClient`, stubbed
+ * per instance with aws-sdk-client-mock. It enforces (SSM API reference): `ParameterNotFound`; a SecureString read
+ * without `WithDecryption` returns ciphertext, not the value; `PutParameter` on an existing name without
+ * `Overwrite` is `ParameterAlreadyExists`; each put increments `Version`; values are at most 4 KB (Standard) or 8 KB
+ * (Advanced tier), else `ValidationException`. Any read can be made to fail with an injected error.
+ */
+import { GetParameterCommand, PutParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+
+type ParameterType = 'String' | 'StringList' | 'SecureString';
+
+interface Parameter {
+  readonly type: ParameterType;
+  readonly value: string;
+  readonly version: number;
+  readonly lastModified: Date;
+  readonly tier: 'Standard' | 'Advanced';
+}
+
+/** One recorded call. */
+export interface SsmCall {
+  readonly command: 'GetParameter' | 'PutParameter';
+  readonly input: Record<string, unknown>;
+  outcome: string;
+}
+
+/** The fake; pass `fake.client` to the code under test. */
+export class FakeSsm {
+  readonly client = new SSMClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+  });
+  readonly stub: AwsClientStub<SSMClient>;
+  readonly calls: SsmCall[] = [];
+  readonly parameters = new Map<string, Parameter>();
+  private readonly faults = new Map<string, { name: string; status: number }>();
+
+  constructor(private readonly clock: () => number = () => Date.now()) {
+    this.stub = mockClient(this.client);
+    this.stub.on(GetParameterCommand).callsFake((input) => this.record('GetParameter', input, () => this.get(input)));
+    this.stub.on(PutParameterCommand).callsFake((input) => this.record('PutParameter', input, () => this.put(input)));
+  }
+
+  /** Seeds a parameter without recording a call. */
+  seed(name: string, type: ParameterType, value: string): this {
+    const previous = this.parameters.get(name);
+    this.parameters.set(name, {
+      type,
+      value,
+      version: (previous?.version ?? 0) + 1,
+      lastModified: new Date(this.clock()),
+      tier: value.length > 4096 ? 'Advanced' : 'Standard',
+    });
+    return this;
+  }
+
+  /** Makes every later GetParameter of `name` fail with this error. */
+  failReads(name: string, error: { name: string; status: number } | undefined): void {
+    if (error) this.faults.set(name, error);
+    else this.faults.delete(name);
+  }
+
+  /** Calls of one command. */
+  callsOf(command: SsmCall['command']): SsmCall[] {
+    return this.calls.filter((c) => c.command === command);
+  }
+
+  private async record(command: SsmCall['command'], input: object, fn: () => unknown): Promise<unknown> {
+    const call: SsmCall = { command, input: { ...input } as Record<string, unknown>, outcome: 'ok' };
+    this.calls.push(call);
+    try {
+      return fn();
+    } catch (error) {
+      call.outcome = (error as Error).name;
+      throw error;
+    }
+  }
+
+  private get(input: { Name?: string; WithDecryption?: boolean }): unknown {
+    const name = input.Name ?? '';
+    const fault = this.faults.get(name);
+    if (fault) throw ssmError(fault.name, fault.status, `injected ${fault.name}`);
+    const p = this.parameters.get(name);
+    if (!p) throw ssmError('ParameterNotFound', 400, `Parameter ${name} not found.`);
+    const value =
+      p.type === 'SecureString' && !input.WithDecryption
+        ? `AQICAHfake${Buffer.from(p.value).toString('base64')}`
+        : p.value;
+    return {
+      Parameter: {
+        Name: name,
+        Type: p.type,
+        Value: value,
+        Version: p.version,
+        LastModifiedDate: p.lastModified,
+        ARN: `arn:aws:ssm:eu-west-1:123456789012:parameter${name.startsWith('/') ? '' : '/'}${name}`,
+        DataType: 'text',
+      },
+      $metadata: { httpStatusCode: 200 },
+    };
+  }
+
+  private put(input: { Name?: string; Value?: string; Type?: string; Overwrite?: boolean; Tier?: string }): unknown {
+    const name = input.Name ?? '';
+    const value = input.Value ?? '';
+    const previous = this.parameters.get(name);
+    if (previous && !input.Overwrite) {
+      throw ssmError(
+        'ParameterAlreadyExists',
+        400,
+        'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+      );
+    }
+    const tier = input.Tier === 'Advanced' ? 'Advanced' : 'Standard';
+    if (value.length === 0 || value.length > (tier === 'Advanced' ? 8192 : 4096)) {
+      throw ssmError('ValidationException', 400, `Value length ${value.length} is outside the ${tier} tier limits`);
+    }
+    const type = (input.Type ?? previous?.type ?? 'String') as ParameterType;
+    const version = (previous?.version ?? 0) + 1;
+    this.parameters.set(name, { type, value, version, lastModified: new Date(this.clock()), tier });
+    return { Version: version, Tier: tier, $metadata: { httpStatusCode: 200 } };
+  }
+}
+
+/** An SSM error as SDK v3 raises it. */
+export function ssmError(name: string, status: number, message: string): SSMServiceException {
+  return new SSMServiceException({
+    name,
+    message,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
+}
