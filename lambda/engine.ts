@@ -28,6 +28,7 @@ import {
   worstStatus,
 } from './core/report';
 import { applyTarget, SupersededError, supersededBy } from './engine-apply';
+import { loadAllowlist, type SourceDeps } from './sources';
 import type {
   AllowlistReport,
   Desired,
@@ -45,11 +46,6 @@ export interface LoadedAllowlist {
   readonly counts: AllowlistReport['entries'];
   /** The signed document's serial, when the list is signed; recorded after a successful apply. */
   readonly serial?: number;
-}
-
-/** Records the last applied signed serial of an allowlist (P7: the serial never goes backwards). */
-export interface SerialRecorder {
-  put(allowlist: string, serial: number): Promise<void>;
 }
 
 /** How one run is asked for. */
@@ -70,18 +66,16 @@ export interface EngineDeps {
   readonly ec2?: EC2Client;
   /** A WAFv2 client for a scope (CLOUDFRONT must be us-east-1, AWS-FACTS 24). */
   readonly wafv2?: (scope: 'REGIONAL' | 'CLOUDFRONT') => WAFV2Client;
-  /** Passed to the default loader (the sources' clients, limits and serial store). */
-  readonly sources?: unknown;
+  /** Passed to the default loader (the sources' clients, limits, cache and serial store). @default `{ now }` */
+  readonly sources?: SourceDeps;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   /** Writes must start before this many ms after the run started. @default 600000 (10 min) */
   readonly runBudgetMs?: number;
-  /** Loads one allowlist (fetch → parse → policy). Required until the default loader lands. */
+  /** Loads one allowlist (fetch → parse → policy). @default `loadAllowlist(allowlist, sources)` */
   readonly load?: (allowlist: Allowlist) => Promise<LoadedAllowlist>;
-  /** Builds the driver of one target. Required until the default factory lands. */
+  /** Builds the driver of one target. @default `createDriver(target, allowlist, { ec2, wafv2 })` */
   readonly drivers?: (target: Target, allowlist: string) => TargetDriver;
-  /** Where a signed serial is recorded after every target of its allowlist applied. */
-  readonly serials?: SerialRecorder;
 }
 
 /** Default run budget: well inside the function's 15-minute maximum timeout (P9). */
@@ -114,8 +108,12 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
   if (options.force !== undefined && !isForced(options)) {
     throw new ConfigError('run options', ['force.reason: a forced run needs a non-empty reason (--force REASON)']);
   }
-  const load = deps.load ?? missing('load');
-  const drivers = deps.drivers ?? missing('drivers');
+  const sources: SourceDeps = deps.sources ?? { now: deps.now };
+  const load = deps.load ?? ((allowlist: Allowlist) => loadAllowlist(allowlist, sources));
+  const clients = { ...(deps.ec2 ? { ec2: deps.ec2 } : {}), ...(deps.wafv2 ? { wafv2: deps.wafv2 } : {}) };
+  // Loaded on demand: a caller that injects its drivers (tests, a future plugin) does not load every SDK driver.
+  const drivers = deps.drivers ?? (await import('./targets/index.js')).driverFactory(clients);
+  const serials = sources.serialStore;
   const generation = startedAt;
 
   // Read-only phase: nothing below writes until every allowlist and target has been planned and checked.
@@ -150,9 +148,9 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
     }
     const status = worstStatus(targets.map((t) => t.status));
     let error: ReportError | undefined;
-    if (p.loaded?.serial !== undefined && status !== 'failed' && status !== 'refused' && deps.serials) {
+    if (p.loaded?.serial !== undefined && status !== 'failed' && status !== 'refused' && serials) {
       try {
-        await deps.serials.put(p.allowlist.name, p.loaded.serial);
+        await serials.put(p.allowlist.name, p.loaded.serial);
       } catch (e) {
         error = reportError(e);
       }
@@ -270,8 +268,4 @@ function allowlistReport(
     targets,
     ...(error ? { error } : {}),
   };
-}
-
-function missing(what: 'load' | 'drivers'): never {
-  throw new ConfigError('engine dependencies', [`${what}: no default is available in this build; inject one`]);
 }

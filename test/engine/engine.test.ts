@@ -288,11 +288,14 @@ describe('runEngine', () => {
 
   it('records a signed serial only after every target of its allowlist applied', async () => {
     const puts: Array<[string, number]> = [];
-    const serials = { put: async (name: string, serial: number) => void puts.push([name, serial]) };
+    const serialStore = {
+      get: async () => undefined,
+      put: async (name: string, serial: number) => void puts.push([name, serial]),
+    };
     const d = drivers();
     d[PL_A].script.push('throttle');
     const lists = { partners: ['11.0.0.0/24'], office: ['198.51.100.0/24'] };
-    await setup(lists, d, { load: tableLoader(lists, 7), serials }).run();
+    await setup(lists, d, { load: tableLoader(lists, 7), sources: { now: () => 0, serialStore } }).run();
     expect(puts).toEqual([['office', 7]]);
   });
 
