@@ -76,20 +76,50 @@ function parseJson(label: string, bytes: Uint8Array): unknown {
   } catch (error) {
     const message = (error as Error).message;
     const match = /position (\d+)/.exec(message);
-    const position = match ? Number(match[1]) : text.length;
+    const ended = endsEarly(message, text.length);
+    const position = match ? Number(match[1]) : ended ? text.length : locateJsonError(text);
     const before = text.slice(0, position);
     const line = before.split('\n').length;
     const column = position - before.lastIndexOf('\n');
-    const truncated = match ? '' : ' (the document ends too early: is it truncated?)';
+    const truncated = !ended ? '' : ' (the document ends too early: is it truncated?)';
     throw new ParseError(label, [
       {
         origin: { source: label, line },
         value: shown(text.slice(position, position + 40)),
-        message: `not valid JSON at line ${line}, column ${column}: ${message}${truncated}`,
+        message: `not valid JSON at line ${line}, column ${column}: ${message.replace(/\r?\n/g, '\\n')}${truncated}`,
         code: 'json',
       },
     ]);
   }
+}
+
+/** True when a JSON.parse message says the text of this length ended too early (rather than held a bad token). */
+function endsEarly(message: string, length: number): boolean {
+  const match = /position (\d+)/.exec(message);
+  return /end of JSON input/.test(message) || (match !== null && Number(match[1]) >= length);
+}
+
+/**
+ * Where JSON.parse failed, when its message does not say (Node 20 often does not): the shortest prefix of the text
+ * that fails for another reason than ending early ends just after the bad character. Binary search: error path only.
+ */
+function locateJsonError(text: string): number {
+  const failsInside = (k: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (error) {
+      return !endsEarly((error as Error).message, k);
+    }
+  };
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (failsInside(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return Math.max(0, lo - 1);
 }
 
 function jsonPath(path: readonly PropertyKey[]): string {
