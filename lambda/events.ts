@@ -12,7 +12,7 @@
  * adds fields over time) but their `source` and `detail-type` must be the expected ones. Pure: no I/O.
  */
 import * as z from 'zod';
-import type { RuntimeConfig } from './config';
+import type { RuntimeConfig, Source } from './config';
 import { ConfigError } from './core/errors';
 import type { RunReport } from './targets/types';
 
@@ -109,14 +109,30 @@ export function isIgnored(value: RunRequest | IgnoredEvent): value is IgnoredEve
   return 'ignored' in value;
 }
 
-/** The names of the allowlists with an S3 source at this bucket and key. */
+/**
+ * The names of the allowlists that read this S3 object: an S3 source at this bucket and key, or the detached
+ * signature of a signed source (by default the source's key plus `.sig`, or an `s3://` `signatureLocation`). The CDK
+ * watches the signature of a signed list, which its publisher uploads last, so that the run sees both files.
+ */
 export function allowlistsReadingObject(config: RuntimeConfig, bucket: string, key: string): string[] {
   // S3's classic notifications URL-encode the key (spaces as `+`); accept the key as sent and decoded, so a key with
   // a space matches whichever form EventBridge delivers.
-  const keys = new Set([key, decodeKey(key)]);
+  const wanted = new Set([`${bucket}/${key}`, `${bucket}/${decodeKey(key)}`]);
   return config.allowlists
-    .filter((a) => a.sources.some((s) => s.kind === 's3' && s.bucket === bucket && keys.has(s.key)))
+    .filter((a) => a.sources.some((s) => objectsRead(s).some((o) => wanted.has(o))))
     .map((a) => a.name);
+}
+
+/** The S3 objects (`bucket/key`) a source reads: itself and, when signed, its signature. */
+function objectsRead(source: Source): string[] {
+  const objects = source.kind === 's3' ? [`${source.bucket}/${source.key}`] : [];
+  const integrity = source.kind === 'inline' ? undefined : source.integrity;
+  if (integrity && 'ed25519PublicKey' in integrity) {
+    const location = integrity.signatureLocation;
+    if (location?.startsWith('s3://')) objects.push(location.slice('s3://'.length));
+    else if (location === undefined && source.kind === 's3') objects.push(`${source.bucket}/${source.key}.sig`);
+  }
+  return objects;
 }
 
 function parseEventBridge(event: unknown, config: RuntimeConfig): RunRequest | IgnoredEvent {

@@ -12,6 +12,28 @@ const config = parseRuntimeConfig({
       targets: [{ kind: 'prefix-lists', ipv4: 'pl-0123456789abcdef0' }],
     },
     {
+      name: 'signed',
+      sources: [
+        {
+          kind: 's3',
+          bucket: 'lists-bucket',
+          key: 'signed.json',
+          format: { type: 'allowlist' },
+          integrity: { ed25519PublicKey: 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=' },
+        },
+        {
+          kind: 'https',
+          url: 'https://example.com/l.json',
+          format: { type: 'allowlist' },
+          integrity: {
+            ed25519PublicKey: 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=',
+            signatureLocation: 's3://sig-bucket/l.json.sig',
+          },
+        },
+      ],
+      targets: [{ kind: 'prefix-lists', ipv4: 'pl-0123456789abcdef2' }],
+    },
+    {
       name: 'office',
       sources: [{ kind: 'inline', entries: ['198.51.100.0/24'] }],
       targets: [{ kind: 'prefix-lists', ipv4: 'pl-0123456789abcdef1' }],
@@ -73,6 +95,14 @@ describe('parseInvokeEvent', () => {
 
   it('matches an S3 key that arrives URL-encoded', () => {
     expect(allowlistsReadingObject(config, 'lists-bucket', 'partners/all+lists.txt')).toEqual(['partners']);
+  });
+
+  it.each([
+    ['the signed list itself', 'lists-bucket', 'signed.json'],
+    ['its default signature (key + .sig)', 'lists-bucket', 'signed.json.sig'],
+    ['a signature at an s3:// signatureLocation', 'sig-bucket', 'l.json.sig'],
+  ])('runs a signed allowlist when %s is created', (_, bucket, key) => {
+    expect(allowlistsReadingObject(config, bucket, key)).toEqual(['signed']);
   });
 
   it('ignores an S3 object that no allowlist reads', () => {

@@ -1,0 +1,59 @@
+/**
+ * The engine's real deps: SDK clients with the SDK's defaults (region, credentials and `AWS_ENDPOINT_URL` from the
+ * environment), the sources' loader and cache, the target drivers, the clock. The Lambda builds them once per
+ * container (clients and the conditional-fetch cache then live across warm invocations); the CLI once per command.
+ * Clients are created here, never at module scope, so tests that import lambda/ never build one.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { RuntimeConfig } from './config';
+import type { EngineDeps } from './engine';
+import { loadAllowlist, SourceCache, type SourceDeps, SsmSerialStore } from './sources';
+import { createDriver } from './targets';
+
+/** Who runs the engine: the function keeps a conditional-fetch cache across warm invocations; the CLI does not. */
+export interface EngineDepsOptions {
+  readonly runner: 'lambda' | 'cli';
+}
+
+/** Builds the engine's deps from the environment. */
+export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptions): EngineDeps {
+  const ec2 = new EC2Client({});
+  const regional = new WAFV2Client({});
+  let cloudfront: WAFV2Client | undefined;
+  // WAF scope CLOUDFRONT exists only in us-east-1 (AWS-FACTS 24), whatever region the function runs in.
+  const wafv2 = (scope: 'REGIONAL' | 'CLOUDFRONT') => {
+    if (scope === 'REGIONAL') return regional;
+    cloudfront ??= new WAFV2Client({ region: 'us-east-1' });
+    return cloudfront;
+  };
+  const ssm = new SSMClient({});
+  // The last applied serial lives in SSM only when some source is signed; otherwise no SSM call is ever made.
+  const serialStore = hasSignedSource(config) ? new SsmSerialStore(ssm) : undefined;
+  const sources: SourceDeps = {
+    s3: new S3Client({}),
+    ssm,
+    now: Date.now,
+    ...(options.runner === 'lambda' ? { cache: new SourceCache() } : {}),
+    ...(serialStore ? { serialStore } : {}),
+  };
+  return {
+    ec2,
+    wafv2,
+    sources,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    load: (allowlist) => loadAllowlist(allowlist, sources),
+    drivers: (target, allowlist) => createDriver(target, allowlist, { ec2, wafv2 }),
+    ...(serialStore ? { serials: serialStore } : {}),
+  };
+}
+
+/** Whether any source of any allowlist pins an Ed25519 public key. */
+export function hasSignedSource(config: RuntimeConfig): boolean {
+  return config.allowlists.some((a) =>
+    a.sources.some((s) => s.kind !== 'inline' && s.integrity !== undefined && 'ed25519PublicKey' in s.integrity),
+  );
+}
