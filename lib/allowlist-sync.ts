@@ -260,7 +260,8 @@ export class AllowlistSync extends Construct {
         new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
       ]),
     });
-    run.node.addDependency(this.function);
+    // The function's role and its policy must exist too, or the first run fails on permissions.
+    run.node.addDependency(this.function, this.function.role!);
     // The custom-resource provider is a stack-wide singleton outside this construct.
     const provider = Stack.of(this).node.tryFindChild(
       cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'),

@@ -1,0 +1,170 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseRuntimeConfigJson } from '../../lambda/config';
+import { fullConfig, policyStatements, sampleConfig, synth } from './synth';
+
+const LONG = 120_000;
+const DESCRIBE_ACTIONS = [
+  'ec2:DescribeManagedPrefixLists',
+  'ec2:DescribeSecurityGroupRules',
+  'ec2:DescribeSecurityGroups',
+];
+
+describe('the sync function, its triggers and its permissions', () => {
+  let template: Template;
+  let sample: Template;
+  beforeAll(() => {
+    template = synth(fullConfig()).template;
+    sample = synth(sampleConfig()).template;
+  }, LONG);
+
+  const syncFunction = (t: Template) =>
+    Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }));
+
+  it('runs on nodejs22.x with reserved concurrency 1, JSON logs in a log group with retention, and a DLQ', () => {
+    const [[, fn]] = syncFunction(template) as [[string, { Properties: Record<string, unknown> }]];
+    expect(fn.Properties).toMatchObject({
+      ReservedConcurrentExecutions: 1,
+      Timeout: 300,
+      MemorySize: 1024,
+      LoggingConfig: { LogFormat: 'JSON' },
+      DeadLetterConfig: { TargetArn: expect.anything() },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+    });
+  });
+
+  it('carries a RuntimeConfig that the function itself parses, with one target per configured filter', () => {
+    const [[, fn]] = syncFunction(sample) as [
+      [string, { Properties: { Environment: { Variables: Record<string, unknown> } } }],
+    ];
+    const value = fn.Properties.Environment.Variables.ALLOWLIST_SYNC_CONFIG as { 'Fn::Join': [string, unknown[]] };
+    // Put a realistic id where each deploy-time token is, then parse with the function's own schema.
+    const realistic: Record<string, string> = {
+      GroupId: 'sg-0123456789abcdef0',
+      PrefixListId: 'pl-0123456789abcdef0',
+      Id: '0c7d9d4e-6f4b-4c55-9e0a-2b2f3f1c8a11',
+    };
+    const text = value['Fn::Join'][1]
+      .map((part) =>
+        typeof part === 'string' ? part : realistic[(part as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][1]!],
+      )
+      .join('');
+    const config = parseRuntimeConfigJson(text);
+    expect(config.allowlists.map((a) => [a.name, a.targets.map((t) => t.kind)])).toEqual([
+      ['partners', ['security-groups', 'waf-ip-sets']],
+      ['github-hooks', ['prefix-lists']],
+    ]);
+  });
+
+  it('schedules {"trigger":"schedule"} every 15 minutes with explicit retries, event age and a DLQ', () => {
+    sample.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Target: Match.objectLike({
+        Input: '{"trigger":"schedule"}',
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+  });
+
+  it('runs on S3 Object Created for each S3 source, and on the signature of a signed list', () => {
+    const patterns = Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties.EventPattern);
+    expect(patterns.map((p) => `${p.detail.bucket.name[0]}/${p.detail.object.key[0]}`).sort()).toEqual([
+      'lists-bucket/partners.txt',
+      'lists-bucket/pinned.txt',
+      'signed-bucket/offices.json.sig',
+    ]);
+    for (const p of patterns) expect(p).toMatchObject({ source: ['aws.s3'], 'detail-type': ['Object Created'] });
+    template.allResourcesProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } })],
+    });
+  });
+
+  it('invokes the function with {"trigger":"deploy"} after the filters and the function exist', () => {
+    const runs = template.findResources('Custom::AWS');
+    const [[, run]] = Object.entries(runs) as [[string, { Properties: Record<string, unknown>; DependsOn: string[] }]];
+    const create = JSON.stringify(run.Properties.Create);
+    expect(create).toContain('\\"InvocationType\\":\\"Event\\"');
+    expect(create).toContain('{\\\\\\"trigger\\\\\\":\\\\\\"deploy\\\\\\"}');
+    expect(create).toContain('allowlist-sync-deploy-test-run');
+    const filters = [
+      ...Object.keys(template.findResources('AWS::WAFv2::IPSet')),
+      ...Object.keys(template.findResources('AWS::EC2::SecurityGroup')),
+      ...Object.keys(template.findResources('AWS::EC2::PrefixList')),
+      ...Object.keys(template.findResources('AWS::WAFv2::WebACL')),
+    ];
+    for (const id of [...filters, syncFunction(template)[0]![0]]) expect(run.DependsOn).toContain(id);
+    expect(run.DependsOn.some((d) => /RoleDefaultPolicy/.test(d))).toBe(true);
+  });
+
+  it('grants * only to the Describe actions that support no resource-level permission', () => {
+    const wildcard = policyStatements(template).filter(({ statement }) => statement.Resource === '*');
+    expect(wildcard.length).toBeGreaterThan(0);
+    for (const { statement } of wildcard) {
+      const actions = [statement.Action].flat() as string[];
+      for (const action of actions) expect(DESCRIBE_ACTIONS).toContain(action);
+    }
+  });
+
+  it.each([
+    ['ec2:AuthorizeSecurityGroupIngress', /security-group\/|security-group-rule\/\*/],
+    ['ec2:RevokeSecurityGroupIngress', /security-group\/|security-group-rule\/\*/],
+    ['ec2:ModifySecurityGroupRules', /security-group\/|security-group-rule\/\*/],
+    ['wafv2:UpdateIPSet', /IpSet/],
+    ['wafv2:GetIPSet', /IpSet/],
+    ['ec2:ModifyManagedPrefixList', /PrefixList/],
+    ['ec2:GetManagedPrefixListEntries', /PrefixList/],
+    ['s3:GetObject', /^arn:aws:s3:::(lists-bucket\/partners\.txt|signed-bucket\/offices\.json(\.sig)?)$/],
+    ['s3:GetObjectVersion', /^arn:aws:s3:::lists-bucket\/pinned\.txt$/],
+    ['ssm:GetParameter', /parameter\/(lists\/partners|allowlist-sync\/offices\/serial)$/],
+    ['ssm:PutParameter', /parameter\/allowlist-sync\/offices\/serial$/],
+  ])('grants %s only on the pool resources', (action, resource) => {
+    const statements = policyStatements(template).filter(({ statement }) =>
+      ([statement.Action].flat() as string[]).includes(action),
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const { statement } of statements) {
+      for (const r of [statement.Resource].flat()) {
+        expect(r).not.toBe('*');
+        expect(typeof r === 'string' ? r : JSON.stringify(r)).toMatch(resource);
+      }
+    }
+  });
+
+  it('grants the writes on exactly the pool groups: the three created and the one existing', () => {
+    const [{ statement }] = policyStatements(template).filter(({ statement }) =>
+      ([statement.Action].flat() as string[]).includes('ec2:AuthorizeSecurityGroupIngress'),
+    ) as unknown as [{ statement: { Resource: unknown[] } }];
+    const text = JSON.stringify(statement.Resource);
+    expect(text.match(/SecurityGroup\dGroupId|GroupId/g)?.length).toBe(3);
+    expect(text).toContain('security-group/sg-0aaaaaaaaaaaaaaa1');
+  });
+
+  it('lets the function tag only the rules it authorizes', () => {
+    const [{ statement }] = policyStatements(template).filter(({ statement }) =>
+      ([statement.Action].flat() as string[]).includes('ec2:CreateTags'),
+    ) as unknown as [{ statement: Record<string, unknown> }];
+    expect(statement.Action).toBe('ec2:CreateTags');
+    expect(statement.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } });
+  });
+
+  it('decrypts with customer keys only through SSM or S3', () => {
+    const [{ statement }] = policyStatements(template).filter(
+      ({ statement }) => statement.Action === 'kms:Decrypt',
+    ) as unknown as [{ statement: Record<string, unknown> }];
+    expect(statement.Resource).toBe('arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': ['ssm.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com'] },
+    });
+  });
+
+  it('gives a config without S3, SSM or signed sources no S3, SSM or KMS permission at all', () => {
+    const actions = policyStatements(sample).flatMap(({ statement }) => [statement.Action].flat() as string[]);
+    expect(actions).toContain('s3:GetObject');
+    expect(actions.filter((a) => /^(ssm|kms):/.test(a))).toEqual([]);
+  });
+});
