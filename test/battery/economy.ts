@@ -33,8 +33,14 @@ export function economyBreaches(world: World, since: Mark): string[] {
       if (n > 1) out.push(`${n} ${command} calls to ${id}`);
     }
   }
+  // P5 holds over the whole target: in a pool of several sets where two sets both gain and lose addresses, one of them
+  // is written twice (old ∪ new, then new). That second call is allowed there, and only there.
+  const wafSets = world.config.allowlists.flatMap((a) =>
+    a.targets.flatMap((t) => (t.kind === 'waf-ip-sets' ? [...t.ipv4, ...t.ipv6] : [])),
+  );
+  const wafLimit = wafSets.length > 1 ? 2 : 1;
   for (const [id, n] of tally(waf.filter((c) => c.command === 'UpdateIPSet').map((c) => field(c, 'Id')))) {
-    if (n > 1) out.push(`${n} UpdateIPSet calls to ${id}`);
+    if (n > wafLimit) out.push(`${n} UpdateIPSet calls to ${id}`);
   }
   for (const [id, before] of since.lists) {
     const after = new Set(world.ec2.entries(id));
@@ -42,7 +48,10 @@ export function economyBreaches(world: World, since: Mark): string[] {
     const modifies = ec2.filter(
       (c) => c.command === 'ModifyManagedPrefixList' && field(c, 'PrefixListId') === id && changesEntries(c),
     ).length;
-    if (modifies > Math.ceil(changes / 100)) out.push(`${modifies} modifies of ${id} for ${changes} entry changes`);
+    // Likewise with both families: one list's removes wait until the other list admits its whole new list.
+    const extra = since.lists.size > 1 ? 1 : 0;
+    if (modifies > Math.ceil(changes / 100) + extra)
+      out.push(`${modifies} modifies of ${id} for ${changes} entry changes`);
   }
   return out;
 }

@@ -7,7 +7,7 @@ import type { RunReport } from '../../lambda/targets/types';
 import type { FaultKind } from '../fakes';
 import { economyBreaches, mark } from './economy';
 import type { Scenario } from './scenarios';
-import { type Violation, World } from './world';
+import { degradedTargets, type Violation, World } from './world';
 
 /** How the N run is disturbed. */
 export interface Disturbance {
@@ -15,6 +15,11 @@ export interface Disturbance {
   readonly faultRate?: number;
   /** A crash before or after the k-th write call (attempt) of the first N run. */
   readonly crash?: { readonly k: number; readonly when: 'before' | 'after' };
+  /**
+   * Targets whose plan for this (O, N) is degraded, from an undisturbed run of the same scenario: a run cut short by a
+   * crash reports `failed`, not `degraded`, yet made the same degraded steps.
+   */
+  readonly degradedTargets?: readonly string[];
 }
 
 /** What happened. */
@@ -35,6 +40,8 @@ export interface Outcome {
   readonly economy: readonly string[];
   /** A refused run that wrote anyway, a setup that did not converge, … */
   readonly problems: readonly string[];
+  /** Targets the first N run reported degraded. */
+  readonly degradedTargets: readonly string[];
 }
 
 const MAX_RUNS = 3;
@@ -64,7 +71,7 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   const before = mark(w);
   const writesBefore = w.writeCalls().length;
   const first = await w.run(s.next);
-  w.settleP5(first);
+  w.settleP5(first, disturbance.degradedTargets);
   const writes = w.writeCalls().length - writesBefore;
   // Economy is counted on clean runs; a degraded run (the quota cannot hold old and new at once) needs extra steps.
   const clean = !disturbance.faultRate && !disturbance.crash && first.status !== 'degraded';
@@ -79,7 +86,7 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   let degraded = first.status === 'degraded';
   for (let run = 2; runsToConverge === 0 && run <= MAX_RUNS; run++) {
     const again = await w.run(s.next);
-    w.settleP5(again);
+    w.settleP5(again, disturbance.degradedTargets);
     degraded ||= again.status === 'degraded';
     if (w.mismatches(s.next).length === 0) runsToConverge = run;
   }
@@ -99,6 +106,7 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
     checks: w.checks,
     economy,
     problems,
+    degradedTargets: degradedTargets(first),
   };
 }
 

@@ -229,10 +229,8 @@ export class World {
   }
 
   /** Forgives the P5 misses of targets the run reported `degraded`; the rest become violations. */
-  settleP5(report: RunReport): void {
-    const degraded = new Set(
-      report.allowlists.flatMap((a) => a.targets.filter((t) => t.status === 'degraded').map((t) => t.targetId)),
-    );
+  settleP5(report: RunReport, alsoDegraded: readonly string[] = []): void {
+    const degraded = new Set([...degradedTargets(report), ...alsoDegraded]);
     for (const v of this.p5.splice(0)) {
       // Unit ids are the report's target id (security groups), a prefix of it (WAF) or part of it (prefix list id).
       if (![...degraded].some((d) => d.includes(v.targetId))) this.violations.push(v);
@@ -255,6 +253,11 @@ export class World {
       if (!subset(union(o, u.unowned), s) && !subset(union(n, u.unowned), s)) this.p5.push({ property: 'P5', ...on });
     }
   }
+}
+
+/** The targets a run reported `degraded`. */
+export function degradedTargets(report: RunReport): string[] {
+  return report.allowlists.flatMap((a) => a.targets.filter((t) => t.status === 'degraded').map((t) => t.targetId));
 }
 
 /** Sorts and merges overlapping or adjacent intervals. */
