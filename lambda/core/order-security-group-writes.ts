@@ -19,7 +19,7 @@
  * Pure: no SDK, no I/O.
  */
 import type { Cidr, Family } from './prefix';
-import { PrefixSet } from './prefix-set';
+import type { PrefixSet } from './prefix-set';
 import {
   type AuthorizeWrite,
   compareCidrs,
@@ -28,6 +28,7 @@ import {
   type ObservedRule,
   type PortRange,
   type Ports,
+  prefixRange,
   type RevokeWrite,
   type SecurityGroupWrite,
 } from './sg-rules';
@@ -172,8 +173,11 @@ function simulate(
 
 /** Rules that admit no wanted address go first; then the rest, in address order. */
 function orderCandidates(rules: readonly ObservedRule[], wanted: PrefixSet): ObservedRule[] {
-  const dead = (r: ObservedRule) => PrefixSet.fromCidrs([r.cidr!]).intersection(wanted).isEmpty;
-  return [...rules].sort((a, b) => Number(dead(b)) - Number(dead(a)) || compareCidrs(a.cidr!, b.cidr!));
+  const dead = new Map(rules.map((r) => [r, wantedPart(r.cidr!, wanted).length === 0]));
+  return [...rules].sort(
+    (a, b) =>
+      Number(dead.get(b)) - Number(dead.get(a)) || compareCidrs(a.cidr!, b.cidr!) || (a.ruleId < b.ruleId ? -1 : 1),
+  );
 }
 
 /**
@@ -181,18 +185,58 @@ function orderCandidates(rules: readonly ObservedRule[], wanted: PrefixSet): Obs
  * by another present rule of the pool.
  */
 function isSafeToRevoke(rule: ObservedRule, present: Map<string, PresentRule>, input: OrderInput): boolean {
-  const need = PrefixSet.fromCidrs([rule.cidr!]).intersection(input.wanted);
-  if (need.isEmpty) return true;
+  const need = wantedPart(rule.cidr!, input.wanted);
+  if (need.length === 0) return true;
+  const [start, end] = prefixRange(rule.cidr!);
   return input.ports
     .filter((port) => coversPorts(rule, port))
     .every((port) => {
-      const others: Cidr[] = [];
+      const others: Array<[bigint, bigint]> = [];
       for (const other of present.values()) {
         if (other.id === rule.ruleId || other.cidr === undefined || !coversPorts(other, port)) continue;
-        others.push(other.cidr);
+        const [s, e, f] = prefixRange(other.cidr);
+        if (f === familyOf(rule.cidr!) && s <= end && e >= start) others.push([s, e]);
       }
-      return PrefixSet.fromCidrs(others).contains(need);
+      return need.every(([s, e]) => isCovered(s, e, others));
     });
+}
+
+const wantedRanges = new WeakMap<PrefixSet, Record<Family, Array<[bigint, bigint]>>>();
+
+/** The wanted addresses inside one prefix, as ranges. */
+function wantedPart(cidr: Cidr, wanted: PrefixSet): Array<[bigint, bigint]> {
+  const [start, end, family] = prefixRange(cidr);
+  const out: Array<[bigint, bigint]> = [];
+  let ranges = wantedRanges.get(wanted);
+  if (ranges === undefined) {
+    ranges = { 4: wanted.ranges(4), 6: wanted.ranges(6) };
+    wantedRanges.set(wanted, ranges);
+  }
+  for (const [s, e] of ranges[family]) {
+    if (e < start || s > end) continue;
+    out.push([maxBig(s, start), minBig(e, end)]);
+  }
+  return out;
+}
+
+// Math.max and Math.min take no BigInt.
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+/** True when the union of `ranges` holds every address of [start, end]. */
+function isCovered(start: bigint, end: bigint, ranges: Array<[bigint, bigint]>): boolean {
+  let next = start;
+  for (const [s, e] of [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    if (s > next) return false;
+    if (e >= next) next = e + 1n;
+    if (next > end) return true;
+  }
+  return next > end;
 }
 
 function firstStuck(

@@ -7,8 +7,7 @@
  * Pure: no SDK, no I/O.
  */
 import type { Target } from '../config';
-import type { Cidr, Family } from './prefix';
-import { cidrRange } from './prefix-set';
+import { type Cidr, type Family, parsePrefixBytes, scratch } from './prefix';
 
 /** The security-group pool target of the RuntimeConfig. */
 export type SecurityGroupTarget = Extract<Target, { kind: 'security-groups' }>;
@@ -134,11 +133,30 @@ export function ruleKey(groupId: string, portKey: string, cidr: Cidr): string {
   return `${groupId}|${portKey}|${cidr}`;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * The inclusive address range of a canonical prefix, and its family. Read straight from the parser's scratch: this
+ * runs inside sort comparators, where building a PrefixSet per call would dominate the plan's time.
+ */
+export function prefixRange(cidr: Cidr): [bigint, bigint, Family] {
+  const bytes = encoder.encode(cidr);
+  const family = parsePrefixBytes(bytes, 0, bytes.length);
+  if (family === 4) {
+    const start = BigInt(scratch.v4);
+    return [start, start + (1n << BigInt(32 - scratch.length)) - 1n, 4];
+  }
+  if (family !== 6) throw new TypeError(`not a canonical prefix: ${JSON.stringify(cidr)}`);
+  const w = scratch.v6;
+  const start = (BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!);
+  return [start, start + (1n << BigInt(128 - scratch.length)) - 1n, 6];
+}
+
 /** Orders canonical prefixes by family, then address, then length: the order of every list a plan holds. */
 export function compareCidrs(a: Cidr, b: Cidr): number {
   if (a === b) return 0;
-  const [sa, , fa] = cidrRange(a);
-  const [sb, , fb] = cidrRange(b);
+  const [sa, , fa] = prefixRange(a);
+  const [sb, , fb] = prefixRange(b);
   if (fa !== fb) return fa - fb;
   if (sa !== sb) return sa < sb ? -1 : 1;
   return lengthOf(a) - lengthOf(b);

@@ -11,6 +11,7 @@ import {
   type ObservedRule,
   type PortRange,
   portRanges,
+  prefixRange,
   type SecurityGroupTarget,
   type SecurityGroupWrite,
 } from '../../lambda/core/sg-rules';
@@ -121,11 +122,52 @@ function family(cidr: Cidr): Family {
   return cidr.includes(':') ? 6 : 4;
 }
 
-/** What the pool admits on one configured port range, by address. */
-export function admitted(state: readonly ModelRule[], port: PortRange, filter: (r: ModelRule) => boolean = () => true) {
-  return PrefixSet.fromCidrs(
-    state.filter((r) => r.cidr !== undefined && coversPorts(r, port) && filter(r)).map((r) => r.cidr!),
-  );
+/** Address ranges, inclusive, sorted, merged: one family. */
+type Ranges = Array<[bigint, bigint]>;
+
+function normalise(ranges: Ranges): Ranges {
+  const sorted = [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Ranges = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s <= last[1] + 1n) {
+      if (e > last[1]) last[1] = e;
+    } else out.push([s, e]);
+  }
+  return out;
+}
+
+function intersect(a: Ranges, b: Ranges): Ranges {
+  const out: Ranges = [];
+  for (const [as, ae] of a) {
+    for (const [bs, be] of b) {
+      const s = [as, bs].sort((x, y) => (x < y ? 1 : -1))[0]!;
+      const e = [ae, be].sort((x, y) => (x < y ? -1 : 1))[0]!;
+      if (s <= e) out.push([s, e]);
+    }
+  }
+  return normalise(out);
+}
+
+/** True when every address of `small` is in `big` (both normalised). */
+function containsAll(big: Ranges, small: Ranges): boolean {
+  return small.every(([s, e]) => big.some(([bs, be]) => bs <= s && e <= be));
+}
+
+/** What the pool admits on one configured port range, by address, per family (plain ranges: fast enough to check
+ * after every call of thousands of plans). */
+export function admitted(
+  state: readonly ModelRule[],
+  port: PortRange,
+  filter: (r: ModelRule) => boolean = () => true,
+): Record<Family, Ranges> {
+  const out: Record<Family, Ranges> = { 4: [], 6: [] };
+  for (const r of state) {
+    if (r.cidr === undefined || !coversPorts(r, port) || !filter(r)) continue;
+    const [s, e, f] = prefixRange(r.cidr);
+    out[f].push([s, e]);
+  }
+  return { 4: normalise(out[4]), 6: normalise(out[6]) };
 }
 
 /** A violated invariant, or undefined. Checks P3, P4 and (unless degraded) P5 for every configured port range. */
@@ -140,11 +182,16 @@ export function violation(
   for (const port of portRanges(target)) {
     const o = admitted(initial, port, ours);
     const u = admitted(initial, port, (r) => !ours(r));
-    const n = want.set;
     const s = admitted(now, port);
-    if (!o.union(n).union(u).contains(s)) return `P3 on ${port.key}`;
-    if (!s.contains(o.intersection(n).union(u))) return `P4 on ${port.key}`;
-    if (!degraded && !s.contains(o.union(u)) && !s.contains(n.union(u))) return `P5 on ${port.key}`;
+    for (const f of [4, 6] as const) {
+      const n = want.set.ranges(f);
+      const where = `on ${port.key} IPv${f}`;
+      if (!containsAll(normalise([...o[f], ...n, ...u[f]]), s[f])) return `P3 ${where}`;
+      if (!containsAll(s[f], normalise([...intersect(o[f], n), ...u[f]]))) return `P4 ${where}`;
+      const old = normalise([...o[f], ...u[f]]);
+      const next = normalise([...n, ...u[f]]);
+      if (!degraded && !containsAll(s[f], old) && !containsAll(s[f], next)) return `P5 ${where}`;
+    }
   }
   return undefined;
 }
