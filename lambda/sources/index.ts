@@ -21,4 +21,5 @@ export { DEFAULT_LIMITS, type FetchLimits, resolveLimits } from './limits';
 export { type LoadedAllowlist, loadAllowlist } from './load';
 export { isRemoteLocation, sourceFromLocation } from './locate';
 export { locationOf, redactUrl } from './location';
+export { readLocation } from './read-location';
 export { MemorySerialStore, type SerialStore, SsmSerialStore, serialParameterName } from './serial-store';

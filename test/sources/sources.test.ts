@@ -6,6 +6,7 @@ import {
   fetchSource,
   loadAllowlist,
   MemorySerialStore,
+  readLocation,
   SourceCache,
   type SourceDeps,
   SourceError,
@@ -238,5 +239,18 @@ describe('sourceFromLocation', () => {
 
   it.each([['http://example.com/x'], ['s3://lists'], ['ssm:']])('refuses %s', (arg) => {
     expect(() => sourceFromLocation(arg)).toThrow(SourceError);
+  });
+});
+
+describe('readLocation (the CLI door)', () => {
+  it('reads an https location with the same checks as a sync', async () => {
+    server.routes.set('/cli.txt', serve(LIST));
+    const read = await readLocation(`${server.origin}/cli.txt?sig=SECRET`, { https: { ca: server.ca } });
+    expect([read.label, Buffer.from(read.bytes).toString()]).toEqual([`${server.origin}/cli.txt`, LIST]);
+  });
+
+  it('reads an s3 location through the given client and refuses an empty object', async () => {
+    s3.putObject('lists', 'empty.txt', '');
+    await expect(readLocation('s3://lists/empty.txt', { s3: s3.client })).rejects.toMatchObject({ reason: 'empty' });
   });
 });
