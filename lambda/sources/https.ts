@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { budgetExceeded, readBody } from './body';
 import { SourceError } from './errors';
 import type { FetchLimits } from './limits';
@@ -152,6 +152,18 @@ function isForbiddenHost(hostname: string): boolean {
   return false;
 }
 
+// Building a context parses every root certificate (~100 ms); one per extra CA is enough.
+const contexts = new Map<string, SecureContext>();
+function contextWith(ca: string | Buffer): SecureContext {
+  const key = ca.toString();
+  let context = contexts.get(key);
+  if (!context) {
+    context = createSecureContext({ ca: [...rootCertificates, key] });
+    contexts.set(key, context);
+  }
+  return context;
+}
+
 function request(url: URL, label: string, options: HttpsFetchOptions): Promise<IncomingMessage> {
   const { signal, limits, conditional } = options;
   return new Promise<IncomingMessage>((resolve, reject) => {
@@ -164,7 +176,7 @@ function request(url: URL, label: string, options: HttpsFetchOptions): Promise<I
       headers,
       // A fresh connection per request: pooled sockets would skip the connect phase the timer measures.
       agent: false,
-      ...(options.ca !== undefined ? { ca: [...rootCertificates, options.ca] } : {}),
+      ...(options.ca !== undefined ? { secureContext: contextWith(options.ca) } : {}),
     });
     let settled = false;
     const fail = (error: SourceError) => {
