@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeManagedPrefixListsCommand,
@@ -8,7 +10,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OWNER_TAG_KEY } from '../../lambda/config';
+import { OWNER_TAG_KEY, parseRuntimeConfigJson } from '../../lambda/config';
 import { ApplyDeadlineError, SecurityGroupDriver } from '../../lambda/targets/security-group';
 import { type ApplyContext, StateConflictError } from '../../lambda/targets/types';
 import { ALLOWLIST, desired, pool } from '../core/security-group-model';
@@ -309,5 +311,14 @@ describe('SecurityGroupDriver against FakeEc2', () => {
     expect(over.capacity).toMatchObject({ fits: false });
     expect(over.capacity.advice).toContain('add 1 security group(s) to the pool (3 needed, 2 configured)');
     expect(fake.writes()).toHaveLength(writes);
+  });
+});
+
+describe('the README section on security groups', () => {
+  it('shows a configuration example that the RuntimeConfig schema accepts', () => {
+    const doc = readFileSync(path.resolve(__dirname, '../../docs/readme/31-security-groups.md'), 'utf8');
+    const json = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    const config = parseRuntimeConfigJson(json ?? '');
+    expect(config.allowlists[0]?.targets[0]).toMatchObject({ kind: 'security-groups', rulesPerGroup: { ipv4: 60 } });
   });
 });
