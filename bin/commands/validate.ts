@@ -1,0 +1,144 @@
+/**
+ * `allowlist-sync validate FILE...`: checks lists with exactly the parsing and policy a sync applies and summarises
+ * them: entries read, prefixes after aggregation and addresses covered per family, expired entries left out, and
+ * what the list needs in each target kind (security-group rules and groups, WAF IP sets, prefix-list entries).
+ */
+import { parseArgs } from 'node:util';
+import type { BuiltAllowlist } from '../../lambda/core/allowlist';
+import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError } from './args';
+import { type Command, Exit, type Io } from './io';
+
+/** AWS's default inbound rules per security group, per family (adjustable). */
+const SG_RULES_PER_GROUP = 60;
+/** At most this many addresses (CIDRs) in one WAF IP set; one family per set. */
+const WAF_ADDRESSES_PER_SET = 10_000;
+/** The largest MaxEntries of a managed prefix list; one family per list. */
+const PREFIX_LIST_MAX_ENTRIES = 1000;
+
+const help = `Usage: allowlist-sync validate [options] FILE...
+
+Checks the FILEs (unioned) with the sync's exact parsing and entry policy, and prints a summary: entries read,
+prefixes after aggregation and addresses covered per family, expired entries left out, and what the list needs
+in each target kind. "-" reads standard input.
+
+Options:
+${POLICY_HELP}
+      --json                  print the summary as JSON
+
+Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message, nothing on stdout).
+`;
+
+/** The summary `validate` prints (and `--json` emits as is). Address counts are decimal strings: IPv6 needs BigInt. */
+export interface ValidateSummary {
+  readonly files: string[];
+  readonly entries: { ipv4: number; ipv6: number };
+  readonly prefixes: { ipv4: number; ipv6: number };
+  readonly addresses: { ipv4: string; ipv6: string };
+  readonly expired: Array<{ prefix: string; where: string; expires: string }>;
+  readonly serial?: number;
+  readonly generatedAt?: string;
+  readonly needs: {
+    readonly securityGroups: {
+      rulesPerPortRange: { ipv4: number; ipv6: number };
+      rulesPerGroup: number;
+      groups: number;
+    };
+    readonly wafIpSets: { addressesPerSet: number; sets: { ipv4: number; ipv6: number } };
+    readonly prefixLists: {
+      maxEntries: number;
+      entries: { ipv4: number; ipv6: number };
+      fits: { ipv4: boolean; ipv6: boolean };
+    };
+  };
+}
+
+/** Summarises a built allowlist: counts and what each target kind needs to hold it. */
+export function summarise(files: readonly string[], built: BuiltAllowlist): ValidateSummary {
+  const p4 = built.counts.prefixes[4];
+  const p6 = built.counts.prefixes[6];
+  return {
+    files: [...files],
+    entries: { ipv4: built.counts.read[4], ipv6: built.counts.read[6] },
+    prefixes: { ipv4: p4, ipv6: p6 },
+    addresses: { ipv4: built.set.addressCount(4).toString(), ipv6: built.set.addressCount(6).toString() },
+    expired: built.expired.map((e) => ({ ...e })),
+    ...(built.serial !== undefined ? { serial: built.serial } : {}),
+    ...(built.generatedAt !== undefined ? { generatedAt: built.generatedAt } : {}),
+    needs: {
+      // Every CIDR × port range is one rule, and the quota counts IPv4 and IPv6 rules separately.
+      securityGroups: {
+        rulesPerPortRange: { ipv4: p4, ipv6: p6 },
+        rulesPerGroup: SG_RULES_PER_GROUP,
+        groups: Math.max(Math.ceil(p4 / SG_RULES_PER_GROUP), Math.ceil(p6 / SG_RULES_PER_GROUP)),
+      },
+      wafIpSets: {
+        addressesPerSet: WAF_ADDRESSES_PER_SET,
+        sets: { ipv4: Math.ceil(p4 / WAF_ADDRESSES_PER_SET), ipv6: Math.ceil(p6 / WAF_ADDRESSES_PER_SET) },
+      },
+      prefixLists: {
+        maxEntries: PREFIX_LIST_MAX_ENTRIES,
+        entries: { ipv4: p4, ipv6: p6 },
+        fits: { ipv4: p4 <= PREFIX_LIST_MAX_ENTRIES, ipv6: p6 <= PREFIX_LIST_MAX_ENTRIES },
+      },
+    },
+  };
+}
+
+const n = (x: number | string) => BigInt(x).toLocaleString('en-US');
+
+function renderText(s: ValidateSummary): string {
+  const rows: Array<[string, string, string]> = [
+    ['entries read', n(s.entries.ipv4), n(s.entries.ipv6)],
+    ['prefixes after aggregation', n(s.prefixes.ipv4), n(s.prefixes.ipv6)],
+    ['addresses covered', n(s.addresses.ipv4), n(s.addresses.ipv6)],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(4, ...rows.map((r) => r[1].length));
+  const line = (a: string, b: string, c: string) => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`;
+  const sg = s.needs.securityGroups;
+  const waf = s.needs.wafIpSets;
+  const pl = s.needs.prefixLists;
+  const fits = (ok: boolean) => (ok ? 'fits' : `does not fit ${pl.maxEntries}`);
+  const out = [
+    `valid: ${s.files.join(', ')}`,
+    line('', 'IPv4', 'IPv6'),
+    ...rows.map((r) => line(...r)),
+    `  expired entries left out: ${s.expired.length}`,
+    ...s.expired.map((e) => `    ${e.where}: ${e.prefix} expired ${e.expires}`),
+    ...(s.serial !== undefined ? [`  serial: ${s.serial}`] : []),
+    ...(s.generatedAt !== undefined ? [`  generated at: ${s.generatedAt}`] : []),
+    'needs:',
+    `  security groups: ${n(sg.rulesPerPortRange.ipv4)} IPv4 + ${n(sg.rulesPerPortRange.ipv6)} IPv6 rules per port range; ${sg.groups} group(s) at ${sg.rulesPerGroup} rules per family`,
+    `  WAF IP sets: ${waf.sets.ipv4} IPv4 + ${waf.sets.ipv6} IPv6 set(s) at ${n(waf.addressesPerSet)} addresses a set`,
+    `  prefix lists: ${n(pl.entries.ipv4)} IPv4 entries (${fits(pl.fits.ipv4)}), ${n(pl.entries.ipv6)} IPv6 entries (${fits(pl.fits.ipv6)})`,
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+/** The `validate` command. */
+export const command: Command = {
+  name: 'validate',
+  summary: "check lists with the sync's exact parsing and policy, and summarise them",
+  async run(argv: string[], io: Io): Promise<number> {
+    try {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { ...POLICY_OPTIONS, json: { type: 'boolean' } },
+        allowPositionals: true,
+      });
+      if (values.help) {
+        io.stdout.write(help);
+        return Exit.OK;
+      }
+      const built = await buildFromArgs(positionals, values, io);
+      const summary = summarise(
+        positionals.map((f) => (f === '-' ? '<stdin>' : f)),
+        built,
+      );
+      io.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : renderText(summary));
+      return Exit.OK;
+    } catch (error) {
+      return reportError('validate', error, io);
+    }
+  },
+};
