@@ -1,9 +1,9 @@
 /**
  * Operations: the alarm topic, the alarms and the dashboard.
  *
- * The metric contract with the function (lambda/handler.ts): namespace {@link METRICS_NAMESPACE}, dimensions
- * `service` = {@link SERVICE_NAME} (powertools Metrics always adds it; the stack sets `POWERTOOLS_SERVICE_NAME`) and
- * `Allowlist` = the allowlist name; metrics EntriesDesired, Added, Removed, DriftFound, Refused, Failed,
+ * The metric contract with the function (lambda/observability.ts): namespace {@link METRICS_NAMESPACE}, ONE dimension
+ * `Allowlist` = the allowlist name (the function clears Powertools' default `service` dimension, and a CloudWatch
+ * alarm matches only the exact dimension set); metrics EntriesDesired, Added, Removed, DriftFound, Refused, Failed,
  * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target) and RunSucceeded (1 per
  * successful apply run).
  */
@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 
 /** The CloudWatch namespace of the function's metrics. */
 export const METRICS_NAMESPACE = 'AllowlistSync';
-/** The powertools service name, which is also the `service` metric dimension. */
+/** The Powertools service name on the function's log lines. */
 export const SERVICE_NAME = 'allowlist-sync';
 
 /** Props of {@link SyncOperations}. */
@@ -91,7 +91,7 @@ export class SyncOperations extends Construct {
         new cloudwatch.Metric({
           namespace: METRICS_NAMESPACE,
           metricName,
-          dimensionsMap: { service: SERVICE_NAME, Allowlist: allowlist },
+          dimensionsMap: { Allowlist: allowlist },
           statistic,
           period,
         });

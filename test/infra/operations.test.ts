@@ -38,10 +38,8 @@ describe('operations: alarms, dashboard, outputs and checks', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AllowlistSync',
         MetricName: metric,
-        Dimensions: Match.arrayWith([
-          { Name: 'Allowlist', Value: allowlist },
-          { Name: 'service', Value: 'allowlist-sync' },
-        ]),
+        // Exactly the one dimension the function emits (lambda/observability.ts): an alarm matches the exact set.
+        Dimensions: [{ Name: 'Allowlist', Value: allowlist }],
         ComparisonOperator: operator,
         Threshold: threshold,
         TreatMissingData: missing,
