@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createInvokeCommand } from '../../bin/commands/invoke';
@@ -6,7 +8,7 @@ import { createHandler, type RunOptions } from '../../lambda/invocation';
 import { createLogger, createMetrics } from '../../lambda/observability';
 import type { RunReport } from '../../lambda/targets/types';
 import { allowlistReport, runReport, targetReport } from '../handler/helpers';
-import { type LocalEndpoint, memoryIo, type ReceivedInvoke, startLambdaEndpoint } from './local-aws';
+import { buildCli, type LocalEndpoint, memoryIo, type ReceivedInvoke, startLambdaEndpoint } from './local-aws';
 
 const config = parseRuntimeConfig({
   version: 1,
@@ -127,5 +129,24 @@ describe('allowlist-sync invoke', () => {
     expect(await invoke.run(argv, io)).toBe(1);
     expect(io.err()).toMatch(message);
     expect(endpoint.received).toHaveLength(0);
+  });
+
+  it('runs as a built process against AWS_ENDPOINT_URL', async () => {
+    const cli = await buildCli();
+    const run = await promisify(execFile)(process.execPath, [cli, 'invoke', '--function', 'fn', '--no-color'], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL: endpoint.url,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+      },
+    }).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('Plan: 2 to add, 1 to remove, 5 unchanged.');
+    expect(endpoint.received[0]?.payload).toEqual({ dryRun: true });
   });
 });

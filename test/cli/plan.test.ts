@@ -1,13 +1,16 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPlanCommand } from '../../bin/commands/plan';
 import type { RuntimeConfig } from '../../lambda/config';
 import type { RunOptions } from '../../lambda/invocation';
 import type { RunReport } from '../../lambda/targets/types';
+import { FakeWafv2 } from '../fakes';
 import { allowlistReport, runReport, targetReport } from '../handler/helpers';
-import { memoryIo } from './local-aws';
+import { buildCli, type LocalEndpoint, memoryIo, startWafEndpoint } from './local-aws';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'allowlist-sync-plan-'));
 function writeConfig(name: string, value: unknown): string {
@@ -150,5 +153,101 @@ describe('plan and apply with a stub engine (arguments, output, exit codes)', ()
     ).toBe(1);
     expect(io.err()).toMatch(message);
     expect(engine).not.toHaveBeenCalled();
+  });
+});
+
+describe('the built CLI as a process, against a local WAFv2 endpoint backed by FakeWafv2', () => {
+  let cli: string;
+  let waf: FakeWafv2;
+  let endpoint: LocalEndpoint & { operations: string[] };
+  let setId: string;
+
+  beforeAll(async () => {
+    cli = await buildCli();
+    // One attempt per request: the CLI's own SDK does the retrying, as against AWS.
+    waf = new FakeWafv2({ maxAttempts: 1, enforceWriteRate: true });
+    setId = waf.createIpSet({ scope: 'REGIONAL', name: 'partners-v4', family: 'IPV4', addresses: ['45.60.1.0/24'] }).Id;
+    endpoint = await startWafEndpoint(waf);
+  });
+  afterAll(() => endpoint.close());
+
+  const configFor = (entries: string[], extra: Record<string, unknown> = {}) =>
+    writeConfig(`waf-${entries.length}-${Object.keys(extra).length}.json`, {
+      version: 1,
+      allowlists: [
+        {
+          name: 'partners',
+          sources: [{ kind: 'inline', entries }],
+          targets: [{ kind: 'waf-ip-sets', scope: 'REGIONAL', ipv4: [{ name: 'partners-v4', id: setId }] }],
+          ...extra,
+        },
+      ],
+    });
+
+  async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return promisify(execFile)(process.execPath, [cli, ...args], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL: endpoint.url,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        NODE_NO_WARNINGS: '1',
+      },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  }
+
+  it('plans (exit 2), applies (exit 0), then plans no changes (exit 0)', async () => {
+    const file = configFor(['11.22.33.0/24', '52.94.5.0/24', '45.60.1.0/24']);
+    const writes = () => waf.calls.filter((c) => c.write).length;
+
+    const planned = await run(['plan', '--config', file]);
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(2);
+    expect(planned.stdout).toContain('+ 11.22.33.0/24');
+    expect(planned.stdout).toContain('Plan: 2 to add, 0 to remove, 1 unchanged.');
+    expect(planned.stdout).not.toContain('\x1b[');
+    expect(writes()).toBe(0);
+
+    const applied = await run(['apply', '--config', file]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Applied: 2 added, 0 removed, 1 unchanged.');
+    expect(writes()).toBe(1);
+    expect(waf.addresses(setId).sort()).toEqual(['11.22.33.0/24', '45.60.1.0/24', '52.94.5.0/24']);
+
+    const again = await run(['plan', '--config', file]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Plan: 0 to add, 0 to remove, 3 unchanged.');
+    expect(writes()).toBe(1);
+  });
+
+  it('prints the RunReport as JSON with --json', async () => {
+    const result = await run(['plan', '--config', configFor(['11.22.33.0/24']), '--json']);
+    const report = JSON.parse(result.stdout) as RunReport;
+    expect(report).toMatchObject({ dryRun: true, trigger: 'cli', summary: { add: 0, remove: 2, unchanged: 1 } });
+    expect(report.allowlists[0]?.targets[0]?.removed.prefixes).toEqual(['45.60.1.0/24', '52.94.5.0/24']);
+  });
+
+  it('refuses a change over the removal guardrail: exit 1 and zero writes', async () => {
+    const before = waf.calls.filter((c) => c.write).length;
+    const file = configFor(['11.22.33.0/24'], { guardrails: { maxRemovedShare: 0.3, removalsAlwaysAllowed: 0 } });
+    const refused = await run(['apply', '--config', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('override');
+    expect(refused.stdout).toContain('Run refused: nothing was written.');
+    expect(waf.calls.filter((c) => c.write).length).toBe(before);
+    expect(waf.addresses(setId)).toHaveLength(3);
+  });
+
+  it('a bad config fails with exit 1 naming the field, before any AWS call', async () => {
+    const calls = waf.calls.length;
+    const bad = writeConfig('bad-process.json', { version: 1, allowlists: [{ name: 'x', sources: [], targets: [] }] });
+    const result = await run(['apply', '--config', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/allowlists\[0\]\.sources/);
+    expect(waf.calls.length).toBe(calls);
   });
 });
