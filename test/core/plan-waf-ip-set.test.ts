@@ -210,6 +210,7 @@ describe('planWafIpSets properties', () => {
         const b = planWafIpSets(desired, observedOf(old4, old6, Math.abs(seed) % 7));
         expect(b).toEqual(a);
       }),
+      { numRuns: 60 },
     );
   });
 
@@ -229,7 +230,7 @@ describe('planWafIpSets properties', () => {
         const finals = plan.writes.filter((w) => w.step === 'final');
         expect(new Set(finals.map((w) => w.id)).size).toBe(finals.length);
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });
