@@ -113,13 +113,20 @@ export function policyFromFlags(values: Record<string, string | boolean | undefi
 
 /**
  * Reads a FILE argument: `-` is standard input, anything else a local file (read whole into a Buffer, the fastest
- * way for large lists). Kept in one function so remote locations (`s3://`, `https://`, `ssm:`) can be added here.
+ * way for large lists), or a remote location (`s3://bucket/key`, `https://…`, `ssm:/name`) read with the sync's own
+ * transport, bounds and checks (`http://` is refused).
  */
 export async function readInput(arg: string, io: Io): Promise<{ label: string; bytes: Uint8Array }> {
   if (arg === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return { label: '<stdin>', bytes: Buffer.concat(chunks) };
+  }
+  if (/^(s3:\/\/|https?:\/\/|ssm:)/i.test(arg)) {
+    // Loaded only for remote locations: reading local files never pays for the AWS SDK.
+    const { readLocation } = await import('../../lambda/sources/read-location.js');
+    const { label, bytes } = await readLocation(arg);
+    return { label, bytes };
   }
   return { label: arg, bytes: readFileSync(arg) };
 }
