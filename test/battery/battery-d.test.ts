@@ -15,7 +15,8 @@ describe('battery D: overlapping runs', () => {
     const figures = {
       pairs: outcomes.length,
       newerSucceeded: outcomes.filter((o) => o.newerSucceeded).length,
-      olderRefusedAsSuperseded: outcomes.filter((o) => o.older === 'refused').length,
+      olderRefused: outcomes.filter((o) => o.older === 'refused').length,
+      olderSuperseded: outcomes.filter((o) => o.detail.includes('SupersededError')).length,
       olderWonAfterNewer: outcomes.filter((o) => o.olderWonAfterNewer).length,
     };
     console.log(`battery D: ${JSON.stringify(figures)}`);

@@ -82,13 +82,13 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   const refused = first.status === 'refused';
   if (refused && writes > 0) problems.push(`refused run wrote ${writes} times`);
   const target = refused ? old : s.next;
-  let runsToConverge = w.mismatches(target).length === 0 ? 1 : 0;
+  let runsToConverge = (await w.converged(target)) ? 1 : 0;
   let degraded = first.status === 'degraded';
   for (let run = 2; runsToConverge === 0 && run <= MAX_RUNS; run++) {
     const again = await w.run(s.next);
     w.settleP5(again, disturbance.degradedTargets);
     degraded ||= again.status === 'degraded';
-    if (w.mismatches(s.next).length === 0) runsToConverge = run;
+    if (await w.converged(s.next)) runsToConverge = run;
   }
   const idleBefore = w.writeCalls().length;
   const idle = await w.run(refused ? old : s.next);

@@ -81,6 +81,9 @@ export class World {
       const groupIds = Array.from({ length: layout.sg.groups }, () => this.ec2.createSecurityGroup());
       for (const u of layout.sg.unowned) {
         const groupId = groupIds[u.group % groupIds.length] as string;
+        // Unowned rules use quota too; a group already full of them gets no more (AWS would refuse the rule).
+        const family = u.cidr.includes(':') ? 6 : 4;
+        if (this.ec2.ingressCount(groupId, family) >= (family === 4 ? quota.ipv4 : quota.ipv6)) continue;
         this.ec2.seedRule(groupId, { protocol: u.protocol, fromPort: u.from, toPort: u.to, cidr: u.cidr });
       }
       targets.push({ kind: 'security-groups', groupIds, ports: layout.sg.ports, rulesPerGroup: layout.sg.quota });
@@ -194,6 +197,13 @@ export class World {
     return this.units
       .filter((u) => !equal(merge(u.admitted(ec2, waf)), union(set.ranges(u.family), u.unowned)))
       .map((u) => u.key);
+  }
+
+  /** Converged: every unit admits exactly `list` ∪ U by address, and a dry run plans no write (no leftover rule). */
+  async converged(list: readonly string[]): Promise<boolean> {
+    if (this.mismatches(list).length > 0) return false;
+    const plan = await this.run(list, { dryRun: true });
+    return plan.allowlists.every((a) => a.targets.every((t) => t.status === 'unchanged'));
   }
 
   /** Write calls (attempts) recorded by both fakes. */
