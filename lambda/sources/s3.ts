@@ -1,7 +1,7 @@
 /**
  * S3 transport: one GetObject, with the expected bucket owner (so a bucket re-created by someone else in another
  * account is refused, not read), an optional version pin, and If-None-Match for a conditional fetch (S3 answers 304,
- * which SDK v3 raises as an error named `NotModified`). The body stream is read within the size and time bounds.
+ * which SDK v3 raises as an error with status 304). The body stream is read within the size and time bounds.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { budgetExceeded, readBody } from './body';
@@ -64,6 +64,8 @@ export async function fetchS3(client: S3Client, at: S3Location, options: S3Fetch
   return { notModified: false, bytes, ...validators };
 }
 
+// SDK v3 raises S3's 304 as an error whose name is "304", "" or "NotModified" depending on the version (aws-sdk-js-v3
+// issues #3674, #5860): the status code is the only reliable mark.
 function isNotModified(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NotModified' || e?.$metadata?.httpStatusCode === 304;

@@ -2,8 +2,8 @@
  * FakeS3: a stateful fake of the S3 object reads allowlist-sync makes, behind a real `S3Client` stubbed per instance
  * with aws-sdk-client-mock. It enforces what GetObject does (S3 API reference, GetObject): `NoSuchBucket` and
  * `NoSuchKey` (404), `NoSuchVersion` for a pinned version that does not exist, `AccessDenied` (403) when
- * `ExpectedBucketOwner` is not the bucket's owner, `NotModified` (304, raised as an error by SDK v3) when
- * `IfNoneMatch` equals the current ETag; every put makes a new version with a new ETag. Bodies are Node streams
+ * `ExpectedBucketOwner` is not the bucket's owner, and a 304 when `IfNoneMatch` equals the current ETag (raised by SDK
+ * v3 as an error named "304"); every put makes a new version with a new ETag. Bodies are Node streams
  * (what the SDK returns in Node), and can be made hostile: cut short of their Content-Length, dripped slowly, or
  * failing with any error.
  */
@@ -117,7 +117,9 @@ export class FakeS3 {
     const version = input.VersionId ? versions.find((v) => v.versionId === input.VersionId) : versions.at(-1);
     if (!version) throw s3Error('NoSuchVersion', 404, 'The specified version does not exist.');
     if (input.IfNoneMatch !== undefined && input.IfNoneMatch === version.etag) {
-      throw s3Error('NotModified', 304, 'Not Modified');
+      // The real SDK v3 names this error "304" (or "", by version) with message UnknownError: S3's 304 has no XML
+      // body to take a code from (aws/aws-sdk-js-v3 issues #3674, #5860). Only the status code is reliable.
+      throw s3Error('304', 304, 'UnknownError');
     }
     return {
       Body: bodyStream(version.body, fault),

@@ -114,7 +114,7 @@ describe('fetchSource', () => {
     const second = await fetchSource(source, deps);
     expect(s3.callsOf('GetObject').map((c) => [c.input.IfNoneMatch, c.outcome])).toEqual([
       [undefined, 'ok'],
-      [v1.etag, 'NotModified'],
+      [v1.etag, '304'],
     ]);
     expect(second.provenance).toMatchObject({ notModified: true, etag: v1.etag, versionId: v1.versionId });
   });
