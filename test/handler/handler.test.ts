@@ -181,7 +181,7 @@ describe('the cold start', () => {
         },
       ],
     });
-    const error = await import('../../lambda/handler').catch((e: unknown) => e);
+    const error = await import('../../lambda/handler.js').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as ConfigError).name).toBe('ConfigError');
     expect((error as Error).message).toContain('RuntimeConfig from ALLOWLIST_SYNC_CONFIG is invalid');
@@ -191,7 +191,7 @@ describe('the cold start', () => {
   it('fails loudly when the config is missing', async () => {
     vi.resetModules();
     delete process.env.ALLOWLIST_SYNC_CONFIG;
-    await expect(import('../../lambda/handler')).rejects.toThrow(/ALLOWLIST_SYNC_CONFIG: not set/);
+    await expect(import('../../lambda/handler.js')).rejects.toThrow(/ALLOWLIST_SYNC_CONFIG: not set/);
   });
 
   it('loads with a valid config and exports the handler', async () => {
@@ -206,7 +206,7 @@ describe('the cold start', () => {
         },
       ],
     });
-    const module = await import('../../lambda/handler');
+    const module = await import('../../lambda/handler.js');
     expect(typeof module.handler).toBe('function');
   });
 });
