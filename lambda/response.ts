@@ -43,7 +43,7 @@ export function summaryLine(report: RunReport): string {
   if (isRunFailure(report)) {
     const problem = firstProblem(report);
     const verb = report.status === 'refused' ? 'Refused' : 'Failed';
-    const what = problem ? `${problem.where}: ${firstLine(problem.message)}` : `the run ended ${report.status}`;
+    const what = problem ? describeProblem(problem) : `the run ended ${report.status}.`;
     const override = problem?.override ? ` Override: ${problem.override}.` : '';
     return `${verb}: ${what}${override}${forced}`;
   }
@@ -74,6 +74,14 @@ function firstProblem(report: RunReport): Problem | undefined {
     }
   }
   return undefined;
+}
+
+/** `where: message.`, without repeating a where the message already names (the engine's messages often do). */
+function describeProblem(problem: Problem): string {
+  const message = firstLine(problem.message);
+  const named = message.startsWith(problem.where.split(' ')[0] ?? problem.where);
+  const text = named ? message : `${problem.where}: ${message}`;
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function firstLine(text: string): string {

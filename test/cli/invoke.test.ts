@@ -115,7 +115,7 @@ describe('allowlist-sync invoke', () => {
     const code = await invoke.run(['--function', 'fn', '--apply'], io);
     expect(code).toBe(1);
     expect(io.err()).toContain(
-      'the function failed (Unhandled): RunFailedError: Refused: partners prefix-lists:pl-0123456789abcdef0: would remove 8 of 10 entries (80%) Override: --force REASON.',
+      'the function failed (Unhandled): RunFailedError: Refused: partners prefix-lists:pl-0123456789abcdef0: would remove 8 of 10 entries (80%). Override: --force REASON.',
     );
     expect(io.out()).toBe('');
   });

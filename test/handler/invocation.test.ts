@@ -131,7 +131,7 @@ describe('the handler', () => {
           }),
         ],
       }),
-      'Refused: partners prefix-lists:pl-0123456789abcdef0: would remove 80% of 10 entries Override: --force REASON.',
+      'Refused: partners prefix-lists:pl-0123456789abcdef0: would remove 80% of 10 entries. Override: --force REASON.',
     ],
     [
       'a failed run',
@@ -139,7 +139,7 @@ describe('the handler', () => {
         status: 'failed',
         allowlists: [allowlistReport({ status: 'failed', error: { name: 'SourceError', message: 'HTTP 503\nretry' } })],
       }),
-      'Failed: partners: HTTP 503',
+      'Failed: partners: HTTP 503.',
     ],
   ])('logs %s at ERROR and then throws its summary', async (_, report, summary) => {
     const { handler } = setup(report);
