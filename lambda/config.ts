@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { ConfigError } from './core/errors';
+import { DEFAULT_POLICY } from './core/policy';
 
 /** Environment variable that carries the RuntimeConfig JSON to the function. */
 export const CONFIG_ENV = 'ALLOWLIST_SYNC_CONFIG';
@@ -107,18 +108,18 @@ export const PolicySchema = z.strictObject({
    */
   minPrefixLength: z
     .strictObject({
-      ipv4: z.int().min(1).max(32).default(16),
-      ipv6: z.int().min(1).max(128).default(32),
+      ipv4: z.int().min(1).max(32).default(DEFAULT_POLICY.minPrefixLength.ipv4),
+      ipv6: z.int().min(1).max(128).default(DEFAULT_POLICY.minPrefixLength.ipv6),
     })
-    .default({ ipv4: 16, ipv6: 32 }),
+    .default({ ...DEFAULT_POLICY.minPrefixLength }),
   /** Accept RFC 1918 private IPv4 and IPv6 unique-local (fc00::/7) ranges. @default false */
-  allowPrivate: z.boolean().default(false),
+  allowPrivate: z.boolean().default(DEFAULT_POLICY.allowPrivate),
   /** Clear host bits (`11.0.0.5/24` → `11.0.0.0/24`) instead of refusing the entry. @default false */
-  maskHostBits: z.boolean().default(false),
+  maskHostBits: z.boolean().default(DEFAULT_POLICY.maskHostBits),
   /** Accept an empty list (it would remove every entry from every target). @default false */
-  allowEmpty: z.boolean().default(false),
+  allowEmpty: z.boolean().default(DEFAULT_POLICY.allowEmpty),
   /** Refuse a list with more entries than this (before aggregation). @default 1,000,000 */
-  maxEntries: z.int().positive().default(1_000_000),
+  maxEntries: z.int().positive().default(DEFAULT_POLICY.maxEntries),
 });
 /** The entry policy. */
 export type Policy = z.infer<typeof PolicySchema>;

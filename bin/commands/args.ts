@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
-import { type Format, FormatSchema, type Policy, PolicySchema, zodIssues } from '../../lambda/config';
+import { type Format, FormatSchema, type Policy, zodIssues } from '../../lambda/config';
 import type { AllowlistInput, BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { AllowlistSyncError, formatProblem, ParseError, PolicyError } from '../../lambda/core/errors';
+import { DEFAULT_POLICY } from '../../lambda/core/policy';
 import type { Io } from './io';
 
 /** A usage error: bad flag or value. Printed as one line with a hint to run --help. */
@@ -103,12 +104,17 @@ export function policyFromFlags(values: Record<string, string | boolean | undefi
     }
     return n;
   };
-  return PolicySchema.parse({
-    minPrefixLength: { ipv4: floor('min-prefix-length4', 32, 16), ipv6: floor('min-prefix-length6', 128, 32) },
+  const defaults = DEFAULT_POLICY.minPrefixLength;
+  return {
+    ...DEFAULT_POLICY,
+    minPrefixLength: {
+      ipv4: floor('min-prefix-length4', 32, defaults.ipv4),
+      ipv6: floor('min-prefix-length6', 128, defaults.ipv6),
+    },
     allowPrivate: values['allow-private'] === true,
     maskHostBits: values['mask-host-bits'] === true,
     allowEmpty: values['allow-empty'] === true,
-  });
+  };
 }
 
 /**

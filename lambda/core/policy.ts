@@ -11,7 +11,7 @@ import type { Policy } from '../config';
 import type { EntryBuffer } from './entries';
 import { type Origin, PolicyError, type Problem } from './errors';
 import { type Family, formatV4, formatV6 } from './prefix';
-import { findSpecialV4, findSpecialV6, type SpecialRange } from './special-ranges';
+import { findSpecialV4, findSpecialV6, SPECIAL_RANGES_V4, type SpecialRange } from './special-ranges';
 
 /** At most this many violations are listed; the error then says it was truncated. */
 export const MAX_VIOLATIONS = 100;
@@ -41,6 +41,26 @@ export interface PolicyResult {
 }
 
 const group = new Intl.NumberFormat('en-US');
+const POW2 = Array.from({ length: 33 }, (_, k) => 2 ** k);
+
+/**
+ * The policy's defaults, here rather than only in the zod schema so that the CLI's hot path can build a policy
+ * without loading zod. lambda/config.ts takes its defaults from this object.
+ */
+export const DEFAULT_POLICY = Object.freeze({
+  minPrefixLength: Object.freeze({ ipv4: 16, ipv6: 32 }),
+  allowPrivate: false,
+  maskHostBits: false,
+  allowEmpty: false,
+  maxEntries: 1_000_000,
+});
+
+/** First octets that some special-purpose IPv4 range touches: an entry inside any other /8 needs no table scan. */
+const SPECIAL_OCTETS = (() => {
+  const octets = new Uint8Array(256);
+  for (const range of SPECIAL_RANGES_V4) octets.fill(1, range.start[0]! >>> 24, (range.end[0]! >>> 24) + 1);
+  return octets;
+})();
 
 /** Finds every violation of `policy` in `inputs` (all sources of one allowlist together). */
 export function findPolicyViolations(
@@ -71,8 +91,8 @@ export function findPolicyViolations(
     for (let i = 0; i < entries.v4Count; i++) {
       const length = entries.v4Length[i]!;
       const start = entries.v4Address[i]!;
-      if (length >= floor4 && !checkSpecial) continue;
-      const end = start + 2 ** (32 - length) - 1;
+      if (length >= floor4 && (!checkSpecial || (length >= 8 && SPECIAL_OCTETS[start >>> 24] === 0))) continue;
+      const end = start + POW2[32 - length]! - 1;
       const special = checkSpecial ? findSpecialV4(start, end, policy.allowPrivate) : undefined;
       if (length >= floor4 && special === undefined) continue;
       const at = () => input.describe(entries.v4Origin[i]!);

@@ -10,7 +10,7 @@
  * Pure: no I/O.
  */
 import { EntryBuffer } from './entries';
-import { type Cidr, type Family, formatV4, formatV6, parseCidr, parsePrefixBytes } from './prefix';
+import { type Cidr, type Family, formatV4, formatV6, parseCidr, parsePrefixBytes, scratch } from './prefix';
 
 const POW2 = Array.from({ length: 33 }, (_, k) => 2 ** k);
 const encoder = new TextEncoder();
@@ -153,26 +153,28 @@ export class PrefixSet {
 
 /** The inclusive address range of a canonical prefix, and its family. */
 export function cidrRange(cidr: Cidr): [bigint, bigint, Family] {
-  const set = PrefixSet.fromCidrs([cidr]);
-  const family: Family = cidr.includes(':') ? 6 : 4;
-  const [range] = set.ranges(family);
-  return [range![0], range![1], family];
+  const bytes = encoder.encode(cidr);
+  const family = parsePrefixBytes(bytes, 0, bytes.length);
+  if (family < 0) throw new TypeError(`not a canonical prefix: ${JSON.stringify(cidr)}`);
+  if (family === 4) {
+    const start = scratch.v4;
+    return [BigInt(start), BigInt(start + POW2[32 - scratch.length]! - 1), 4];
+  }
+  const start = wordsToBig(scratch.v6, 0);
+  return [start, start + (1n << BigInt(128 - scratch.length)) - 1n, 6];
 }
 
 // ---- IPv4: radix sort, merge, split ----
 
-function mergeV4(buffers: readonly EntryBuffer[]): Float64Array {
-  let total = 0;
-  for (const b of buffers) total += b.v4Count;
-  let address = new Uint32Array(total);
-  let length = new Uint8Array(total);
-  let k = 0;
-  for (const b of buffers) {
-    address.set(b.v4Address.subarray(0, b.v4Count), k);
-    length.set(b.v4Length.subarray(0, b.v4Count), k);
-    k += b.v4Count;
-  }
-  // LSD radix sort on the address, 16 bits a pass, carrying the length along.
+/** Below this many entries a comparison sort is faster than the radix sort. */
+const RADIX_THRESHOLD = 4096;
+
+/** LSD radix sort of IPv4 entries on the address, 16 bits a pass, carrying the length along. */
+function radixSortV4(
+  address: Uint32Array<ArrayBuffer>,
+  length: Uint8Array<ArrayBuffer>,
+): [Uint32Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
+  const total = address.length;
   let tmpAddress = new Uint32Array(total);
   let tmpLength = new Uint8Array(total);
   const counts = new Uint32Array(65536);
@@ -194,6 +196,33 @@ function mergeV4(buffers: readonly EntryBuffer[]): Float64Array {
     }
     [address, tmpAddress] = [tmpAddress, address];
     [length, tmpLength] = [tmpLength, length];
+  }
+  return [address, length];
+}
+
+function mergeV4(buffers: readonly EntryBuffer[]): Float64Array {
+  let total = 0;
+  for (const b of buffers) total += b.v4Count;
+  let address = new Uint32Array(total);
+  let length = new Uint8Array(total);
+  let k = 0;
+  for (const b of buffers) {
+    address.set(b.v4Address.subarray(0, b.v4Count), k);
+    length.set(b.v4Length.subarray(0, b.v4Count), k);
+    k += b.v4Count;
+  }
+  if (total < RADIX_THRESHOLD) {
+    // Small inputs (a planner's sets, one prefix): a native sort beats clearing a 65,536-slot count table.
+    const keys = new Float64Array(total);
+    for (let i = 0; i < total; i++) keys[i] = address[i]! * 64 + length[i]!;
+    keys.sort();
+    for (let i = 0; i < total; i++) {
+      const key = keys[i]!;
+      length[i] = key % 64;
+      address[i] = (key - length[i]!) / 64;
+    }
+  } else {
+    [address, length] = radixSortV4(address, length);
   }
   const out = new Float64Array(total * 2);
   let n = 0;
@@ -230,7 +259,7 @@ function splitV4(s: number, e: number, emit: ((start: number, length: number) =>
     const align = s === 0 ? 32 : 31 - Math.clz32(s & -s);
     const span = e - s + 1;
     const fit = span >= 4294967296 ? 32 : 31 - Math.clz32(span);
-    const bits = align < fit ? align : fit;
+    const bits = Math.min(align, fit);
     if (emit) emit(s, 32 - bits);
     n++;
     s += POW2[bits]!;
