@@ -76,6 +76,11 @@ export interface ApplyTargetContext {
 export interface AppliedTarget {
   readonly plan: TargetPlan;
   readonly status: TargetStatus;
+  /**
+   * True when this run started writing a degraded plan (the quota could not hold the old and the new list at once),
+   * whatever the status: a target that then conflicted, failed or crashed has already made degraded steps (P5).
+   */
+  readonly degraded: boolean;
   readonly writeCalls: number;
   readonly durationMs: number;
   readonly error?: ReportError;
@@ -97,6 +102,7 @@ export async function applyTarget(
   const done = (status: TargetStatus, extra: { error?: ReportError; note?: string } = {}): AppliedTarget => ({
     plan: first,
     status,
+    degraded,
     writeCalls,
     durationMs: ctx.now() - start,
     ...extra,
@@ -104,6 +110,9 @@ export async function applyTarget(
   for (let attempt = 1; plan.writes.length > 0; attempt++) {
     if (ctx.now() >= ctx.deadline)
       return done('failed', { error: reportError(new RunBudgetError(plan.targetId, ctx.deadline)) });
+    // Before the call, not after it returns: a degraded plan's first steps may be written before a conflict, a
+    // throttle or a timeout ends the attempt, and the report must still say P5 was given up (seeds 20807, 20598).
+    degraded ||= plan.degraded;
     try {
       const result = await driver.apply(plan, {
         sleep: ctx.sleep,
@@ -112,7 +121,6 @@ export async function applyTarget(
         generation: ctx.generation,
       });
       writeCalls += result.writeCalls;
-      degraded ||= plan.degraded;
       wrote = true;
       break;
     } catch (e) {

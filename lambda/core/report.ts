@@ -41,6 +41,8 @@ export function reportError(error: unknown): ReportError {
 /** What the engine knows about one target at the end of a run, besides its plan. */
 export interface TargetOutcome {
   readonly status: TargetStatus;
+  /** A degraded plan's writes started (see {@link TargetReport.degraded}). */
+  readonly degraded?: boolean;
   readonly writeCalls: number;
   readonly durationMs: number;
   readonly error?: ReportError;
@@ -59,6 +61,7 @@ export function buildTargetReport(plan: TargetPlan, outcome: TargetOutcome): Tar
     drift: plan.drift,
     capacity: plan.capacity,
     writeCalls: outcome.writeCalls,
+    ...(outcome.degraded || outcome.status === 'degraded' ? { degraded: true } : {}),
     ...(outcome.error ? { error: outcome.error } : {}),
     ...(outcome.note ? { note: outcome.note } : {}),
     durationMs: outcome.durationMs,
@@ -159,6 +162,11 @@ export function formatPlanText(report: RunReport, options: PlanTextOptions): str
         lines.push(`    no changes (${t.unchanged} unchanged)`);
       for (const d of t.drift) lines.push(yellow(`    ~ ${formatDrift(d)}`));
       if (t.error) lines.push(...formatError(t.error, '    ', yellow));
+      // A failed (or conflict-refused) target can have made degraded steps before it stopped: say so.
+      if (t.degraded && t.status !== 'degraded')
+        lines.push(
+          yellow('    degraded: the quota could not hold the old and the new list at once; writes had started'),
+        );
       if (t.note) lines.push(`    note: ${t.note}`);
     }
   }

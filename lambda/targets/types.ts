@@ -145,6 +145,13 @@ export interface TargetReport {
   readonly drift: readonly Drift[];
   readonly capacity: Capacity;
   readonly writeCalls: number;
+  /**
+   * Present (true) when the run started writing a plan that gives up P5 because the quota cannot hold the old and the
+   * new list at once: on every `degraded` target, and on a target that then `failed` (a throttle, a timeout, a crash)
+   * or was `refused` after a conflict, whose state may admit neither the whole old nor the whole new list until the
+   * next run converges. Absent otherwise.
+   */
+  readonly degraded?: boolean;
   /** Why it was refused or failed, with the override where there is one. */
   readonly error?: { readonly name: string; readonly message: string; readonly override?: string };
   /** Something the operator should know that is not an error, e.g. verify still saw changes (eventual consistency). */

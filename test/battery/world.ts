@@ -265,9 +265,14 @@ export class World {
   }
 }
 
-/** The targets a run reported `degraded`. */
+/**
+ * The targets a run reported degraded: status `degraded`, or the `degraded` flag on a target that started a degraded
+ * plan and then failed or was refused after a conflict. Nothing else forgives a P5 miss.
+ */
 export function degradedTargets(report: RunReport): string[] {
-  return report.allowlists.flatMap((a) => a.targets.filter((t) => t.status === 'degraded').map((t) => t.targetId));
+  return report.allowlists.flatMap((a) =>
+    a.targets.filter((t) => t.status === 'degraded' || t.degraded === true).map((t) => t.targetId),
+  );
 }
 
 /** Sorts and merges overlapping or adjacent intervals. */
