@@ -1,6 +1,7 @@
 /**
  * The engine's real deps: SDK clients with the SDK's defaults (region, credentials and `AWS_ENDPOINT_URL` from the
- * environment), the sources' loader and cache, the target drivers, the clock. The Lambda builds them once per
+ * environment), the sources' loader and cache, the target drivers, the clock, and the run lock and generation store
+ * in SSM (P10; they share the SSM client the sources and the serial store use). The Lambda builds them once per
  * container (clients and the conditional-fetch cache then live across warm invocations); the CLI once per command.
  * Clients are created here, never at module scope, so tests that import lambda/ never build one.
  */
@@ -10,8 +11,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { RuntimeConfig } from './config';
 import type { EngineDeps } from './engine';
+import { SsmGenerationStore, SsmRunLock } from './run-lock';
 import { loadAllowlist, SourceCache, type SourceDeps, SsmSerialStore } from './sources';
-import { createDriver } from './targets';
+import { driverFactory } from './targets';
 
 /** Who runs the engine: the function keeps a conditional-fetch cache across warm invocations; the CLI does not. */
 export interface EngineDepsOptions {
@@ -23,10 +25,11 @@ export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptio
   const ec2 = new EC2Client({});
   const regional = new WAFV2Client({});
   let cloudfront: WAFV2Client | undefined;
-  // WAF scope CLOUDFRONT exists only in us-east-1 (AWS-FACTS 24), whatever region the function runs in.
+  // WAF scope CLOUDFRONT exists only in us-east-1 (AWS-FACTS 24), whatever region the function runs in. One client
+  // per Region: the drivers pace WAF writes per client, and the quota is one write per second per Region (23).
   const wafv2 = (scope: 'REGIONAL' | 'CLOUDFRONT') => {
     if (scope === 'REGIONAL') return regional;
-    cloudfront ??= new WAFV2Client({ region: 'us-east-1' });
+    cloudfront ??= process.env.AWS_REGION === 'us-east-1' ? regional : new WAFV2Client({ region: 'us-east-1' });
     return cloudfront;
   };
   const ssm = new SSMClient({});
@@ -46,7 +49,11 @@ export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptio
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     load: (allowlist) => loadAllowlist(allowlist, sources),
-    drivers: (target, allowlist) => createDriver(target, allowlist, { ec2, wafv2 }),
+    // One factory per container: its WAF drivers share one write pace per Region across targets and runs.
+    drivers: driverFactory({ ec2, wafv2 }),
+    // Every applying run, the function's and the CLI's alike, takes the same lock (dry runs take none).
+    lock: new SsmRunLock(ssm, Date.now),
+    generations: new SsmGenerationStore(ssm),
     ...(serialStore ? { serials: serialStore } : {}),
   };
 }

@@ -2,8 +2,8 @@
  * Applying one target after pre-flight passed: the bounded conflict loop and the verify step.
  *
  * On a {@link StateConflictError} (AWS says the target changed under us: Duplicate, NotFound, a stale lock token or
- * prefix-list version) the engine re-observes, re-plans, re-checks the guardrails that depend on the plan (a newer
- * generation, capacity, removal share) and applies again, at most {@link MAX_APPLY_ATTEMPTS} times with backoff.
+ * prefix-list version) the engine re-observes, re-plans, re-checks the guardrails that depend on the plan (capacity,
+ * removal share) and applies again, at most {@link MAX_APPLY_ATTEMPTS} times with backoff.
  * Any other error (throttling after the SDK's own retries, 5xx, a timeout) fails the target: the next run converges.
  * Verify re-observes and re-plans once; remaining changes are reported in a note, never looped on, because reads right
  * after a write may be stale (AWS-FACTS 19).
@@ -26,23 +26,6 @@ export const MAX_APPLY_ATTEMPTS = 3;
 /** Backoff before the 2nd, 3rd, … attempt (ms): enough for a concurrent writer to finish a step. */
 export const CONFLICT_BACKOFF_MS: readonly number[] = [250, 1000];
 
-/** A newer run already recorded its generation on the target: this run's list is older and must not be written. */
-export class SupersededError extends AllowlistSyncError {
-  override name = 'SupersededError';
-  /** Nothing to override: the newer run's list stands; the next run reconciles to the current source. */
-  readonly override =
-    'none needed: a newer run already applied its list; the next run reconciles to the current source';
-  constructor(
-    readonly targetId: string,
-    readonly generation: number,
-    readonly newer: number,
-  ) {
-    super(
-      `${targetId}: a newer run (generation ${newer}) wrote this target after this run (generation ${generation}) started; this run's list is older, so nothing more was written`,
-    );
-  }
-}
-
 /** The run budget ran out before a target's writes could start. */
 export class RunBudgetError extends AllowlistSyncError {
   override name = 'RunBudgetError';
@@ -56,16 +39,10 @@ export class RunBudgetError extends AllowlistSyncError {
   }
 }
 
-/** The generation recorded on the target when it is newer than this run's, else `undefined`. */
-export function supersededBy(plan: Pick<TargetPlan, 'generation'>, generation: number): number | undefined {
-  return plan.generation !== undefined && plan.generation > generation ? plan.generation : undefined;
-}
-
 /** What {@link applyTarget} needs from the run. */
 export interface ApplyTargetContext {
   readonly allowlist: Pick<Allowlist, 'name' | 'guardrails'>;
   readonly force?: { readonly reason: string } | undefined;
-  readonly generation: number;
   /** Writes must start before this time (ms since the epoch). */
   readonly deadline: number;
   readonly now: () => number;
@@ -118,7 +95,6 @@ export async function applyTarget(
         sleep: ctx.sleep,
         now: ctx.now,
         deadline: ctx.deadline,
-        generation: ctx.generation,
       });
       writeCalls += result.writeCalls;
       wrote = true;
@@ -147,8 +123,6 @@ export async function applyTarget(
 }
 
 function recheck(plan: TargetPlan, ctx: ApplyTargetContext): AllowlistSyncError | undefined {
-  const newer = supersededBy(plan, ctx.generation);
-  if (newer !== undefined) return new SupersededError(plan.targetId, ctx.generation, newer);
   return (
     checkCapacity(ctx.allowlist.name, plan) ??
     checkRemovalShare(ctx.allowlist.name, plan, ctx.allowlist.guardrails, ctx.force ? { force: ctx.force } : {})

@@ -7,12 +7,10 @@
  * guardrail, a newer run's generation — stops the whole run before any write call. After pre-flight passed, each
  * target applies on its own: one failed target does not stop the others, and the run's status is the worst.
  *
- * Concurrency (P10): each run has a generation, its start time. Drivers record it with their writes where the target
- * can hold it, and report the newest one they observe as `plan.generation`; a run that finds a newer generation than
- * its own on any target was superseded and writes nothing (status `refused`). The window between that check and a
- * write is closed by AWS's conditional writes where they exist (WAF lock token, prefix-list version: the write fails
- * with a conflict, the engine re-observes and sees the newer generation). Security groups have no conditional write;
- * there the Lambda's reserved concurrency of 1 serialises scheduled runs and the next run converges.
+ * Concurrency (P10): an applying run takes each allowlist's run lock before it observes the allowlist's targets, and
+ * refuses when the last applied generation (the start time of the newest run allowed to write) is newer than its own;
+ * it records its own generation after pre-flight, before its first write, and releases every lock at the end
+ * (lambda/engine-lock.ts, lambda/run-lock.ts). Dry runs take no lock: they only read.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -27,7 +25,9 @@ import {
   reportError,
   worstStatus,
 } from './core/report';
-import { applyTarget, SupersededError, supersededBy } from './engine-apply';
+import { applyTarget } from './engine-apply';
+import { DEFAULT_LOCK_WAIT_MS, holdAllowlist, LOCK_TTL_MARGIN_MS } from './engine-lock';
+import type { GenerationStore, Lease, RunLock } from './run-lock';
 import { loadAllowlist, type SourceDeps } from './sources';
 import type {
   AllowlistReport,
@@ -74,8 +74,17 @@ export interface EngineDeps {
   readonly runBudgetMs?: number;
   /** Loads one allowlist (fetch → parse → policy). @default `loadAllowlist(allowlist, sources)` */
   readonly load?: (allowlist: Allowlist) => Promise<LoadedAllowlist>;
-  /** Builds the driver of one target. @default `createDriver(target, allowlist, { ec2, wafv2 })` */
+  /**
+   * Builds the driver of one target. @default `driverFactory({ ec2, wafv2, sleep, now })`, one per run: its drivers
+   * share the run's clock and one WAF write pace per Region.
+   */
   readonly drivers?: (target: Target, allowlist: string) => TargetDriver;
+  /** The per-allowlist run lock (P10). Give it with `generations`; without both, runs are not serialised. */
+  readonly lock?: RunLock;
+  /** The last applied generation per allowlist (P10), written only under the lock. */
+  readonly generations?: GenerationStore;
+  /** How long to wait for another run's lock. @default 60000 (`DEFAULT_LOCK_WAIT_MS`), never past the run budget */
+  readonly lockWaitMs?: number;
 }
 
 /** Default run budget: well inside the function's 15-minute maximum timeout (P9). */
@@ -86,7 +95,7 @@ interface PreparedTarget {
   readonly driver?: TargetDriver;
   readonly plan?: TargetPlan;
   readonly error?: ReportError;
-  /** Set by pre-flight: a guardrail or a newer generation. */
+  /** Set by pre-flight: a guardrail. */
   refusal?: AllowlistSyncError;
   readonly targetId: string;
   readonly durationMs: number;
@@ -95,7 +104,8 @@ interface PreparedTarget {
 interface PreparedAllowlist {
   readonly allowlist: Allowlist;
   readonly loaded?: LoadedAllowlist;
-  readonly error?: { readonly status: 'refused' | 'failed'; readonly error: ReportError };
+  /** A refusal or failure of the allowlist as a whole: its source, its lock, or recording its generation. */
+  error?: { readonly status: 'refused' | 'failed'; readonly error: ReportError } | undefined;
   readonly targets: PreparedTarget[];
   readonly refusals: GuardrailError[];
 }
@@ -112,60 +122,113 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
   const load = deps.load ?? ((allowlist: Allowlist) => loadAllowlist(allowlist, sources));
   const clients = { ...(deps.ec2 ? { ec2: deps.ec2 } : {}), ...(deps.wafv2 ? { wafv2: deps.wafv2 } : {}) };
   // Loaded on demand: a caller that injects its drivers (tests, a future plugin) does not load every SDK driver.
-  const drivers = deps.drivers ?? (await import('./targets/index.js')).driverFactory(clients);
+  const drivers =
+    deps.drivers ??
+    (await import('./targets/index.js')).driverFactory({ ...clients, sleep: deps.sleep, now: deps.now });
   const serials = sources.serialStore;
   const generation = startedAt;
+  const budgetMs = deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS;
+  const leases = new Map<string, Lease>();
+  const { lock, generations } = deps;
+  const hold =
+    options.dryRun || !lock || !generations
+      ? undefined
+      : async (name: string): Promise<PreparedAllowlist['error']> => {
+          const held = await holdAllowlist(name, {
+            lock,
+            generations,
+            owner: runId,
+            generation,
+            ttlMs: budgetMs + LOCK_TTL_MARGIN_MS,
+            maxWaitMs: Math.min(deps.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, startedAt + budgetMs - deps.now()),
+            now: deps.now,
+            sleep: deps.sleep,
+          });
+          if ('refusal' in held) return { status: 'refused', error: reportError(held.refusal) };
+          leases.set(name, held.lease);
+          return undefined;
+        };
 
-  // Read-only phase: nothing below writes until every allowlist and target has been planned and checked.
-  const prepared: PreparedAllowlist[] = [];
-  for (const allowlist of selected) prepared.push(await prepareAllowlist(allowlist, load, drivers, deps, options));
-  for (const p of prepared) {
-    for (const t of p.targets) {
-      const newer = t.plan ? supersededBy(t.plan, generation) : undefined;
-      if (newer !== undefined && !t.refusal) t.refusal = new SupersededError(t.targetId, generation, newer);
+  try {
+    // Read-only phase: nothing below writes until every allowlist and target has been planned and checked.
+    const prepared: PreparedAllowlist[] = [];
+    for (const allowlist of selected) {
+      // Once the run is blocked it will write nothing: later allowlists are planned for the report without a lock.
+      const guard = prepared.some(isBlocked) ? undefined : hold;
+      prepared.push(await prepareAllowlist(allowlist, load, drivers, deps, options, guard));
     }
-  }
-  const blocked = prepared.some((p) => p.error || p.refusals.length > 0 || p.targets.some((t) => t.error || t.refusal));
-
-  const reports: AllowlistReport[] = [];
-  for (const p of prepared) {
-    if (options.dryRun || blocked) {
-      reports.push(reportWithoutApply(p, options.dryRun));
-      continue;
-    }
-    const targets: TargetReport[] = [];
-    const desired = p.loaded?.desired as Desired;
-    for (const t of p.targets) {
-      const outcome = await applyTarget(t.driver as TargetDriver, t.plan as TargetPlan, desired, {
-        allowlist: p.allowlist,
-        force: options.force,
-        generation,
-        deadline: startedAt + (deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS),
-        now: deps.now,
-        sleep: deps.sleep,
-      });
-      targets.push(buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }));
-    }
-    const status = worstStatus(targets.map((t) => t.status));
-    let error: ReportError | undefined;
-    if (p.loaded?.serial !== undefined && status !== 'failed' && status !== 'refused' && serials) {
-      try {
-        await serials.put(p.allowlist.name, p.loaded.serial);
-      } catch (e) {
-        error = reportError(e);
+    if (!options.dryRun && generations && !prepared.some(isBlocked)) {
+      // Before the first write: from here on, an older run queued on a lock is refused (see engine-lock.ts).
+      for (const p of prepared) {
+        if (!leases.has(p.allowlist.name)) continue;
+        try {
+          await generations.put(p.allowlist.name, generation);
+        } catch (e) {
+          p.error = { status: 'refused', error: reportError(e) };
+          break;
+        }
       }
     }
-    reports.push(allowlistReport(p, error ? worstStatus([status, 'failed']) : status, targets, error));
+    const blocked = prepared.some(isBlocked);
+
+    const reports: AllowlistReport[] = [];
+    for (const p of prepared) {
+      if (options.dryRun || blocked) {
+        reports.push(reportWithoutApply(p, options.dryRun));
+        continue;
+      }
+      const targets: TargetReport[] = [];
+      const desired = p.loaded?.desired as Desired;
+      for (const t of p.targets) {
+        const outcome = await applyTarget(t.driver as TargetDriver, t.plan as TargetPlan, desired, {
+          allowlist: p.allowlist,
+          force: options.force,
+          deadline: startedAt + budgetMs,
+          now: deps.now,
+          sleep: deps.sleep,
+        });
+        targets.push(buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }));
+      }
+      const status = worstStatus(targets.map((t) => t.status));
+      let error: ReportError | undefined;
+      if (p.loaded?.serial !== undefined && status !== 'failed' && status !== 'refused' && serials) {
+        try {
+          await serials.put(p.allowlist.name, p.loaded.serial);
+        } catch (e) {
+          error = reportError(e);
+        }
+      }
+      reports.push(allowlistReport(p, error ? worstStatus([status, 'failed']) : status, targets, error));
+    }
+    for (const [i, r] of reports.entries()) {
+      const lease = leases.get(r.name);
+      if (!lease || !lock) continue;
+      leases.delete(r.name);
+      try {
+        await lock.release(lease);
+      } catch (e) {
+        // The lock stays until it expires and blocks the runs before then: the operator must know.
+        const error = r.error ?? reportError(e);
+        reports[i] = { ...r, status: worstStatus([r.status, 'failed']), error };
+      }
+    }
+    return buildRunReport({
+      runId,
+      dryRun: options.dryRun,
+      trigger: options.trigger,
+      startedAt,
+      durationMs: deps.now() - startedAt,
+      ...(options.force ? { forced: { reason: options.force.reason } } : {}),
+      allowlists: reports,
+    });
+  } finally {
+    // Only on an unexpected throw are leases left here; release them so the next run need not wait for expiry.
+    for (const lease of leases.values()) await lock?.release(lease).catch(() => undefined);
   }
-  return buildRunReport({
-    runId,
-    dryRun: options.dryRun,
-    trigger: options.trigger,
-    startedAt,
-    durationMs: deps.now() - startedAt,
-    ...(options.force ? { forced: { reason: options.force.reason } } : {}),
-    allowlists: reports,
-  });
+}
+
+function isBlocked(p: PreparedAllowlist): boolean {
+  return Boolean(p.error) || p.refusals.length > 0 || p.targets.some((t) => t.error || t.refusal);
 }
 
 /** The allowlists a run covers, in config order; an unknown name is a ConfigError listing the known ones. */
@@ -191,6 +254,7 @@ async function prepareAllowlist(
   drivers: NonNullable<EngineDeps['drivers']>,
   deps: EngineDeps,
   options: EngineOptions,
+  hold: ((name: string) => Promise<PreparedAllowlist['error']>) | undefined,
 ): Promise<PreparedAllowlist> {
   let loaded: LoadedAllowlist;
   try {
@@ -200,6 +264,9 @@ async function prepareAllowlist(
     const status = e instanceof AllowlistSyncError ? 'refused' : 'failed';
     return { allowlist, error: { status, error: reportError(e) }, targets: [], refusals: [] };
   }
+  // The lock comes before the first observe, so the plan is made on a state no other run is changing.
+  const refused = await hold?.(allowlist.name);
+  if (refused) return { allowlist, loaded, error: refused, targets: [], refusals: [] };
   const targets: PreparedTarget[] = [];
   for (const target of allowlist.targets) {
     const start = deps.now();

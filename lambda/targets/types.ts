@@ -71,11 +71,6 @@ export interface TargetPlan<W = unknown> {
   readonly degraded: boolean;
   /** The ordered write steps; empty when the target is converged. */
   readonly writes: readonly W[];
-  /**
-   * The newest run generation recorded on the target (see {@link ApplyContext.generation}), where the driver records
-   * one; absent when none is recorded. The engine refuses to write over a newer generation (P10).
-   */
-  readonly generation?: number;
 }
 
 /** Hooks and limits a driver gets from the engine. */
@@ -86,12 +81,6 @@ export interface ApplyContext {
   readonly now: () => number;
   /** The run must finish its writes before this time (ms since the epoch). */
   readonly deadline: number;
-  /**
-   * This run's generation: the source serial when the list is signed, else the run's start time (ms). Drivers that can
-   * record it with their writes do (WAF: the IP set's description suffix, written under the lock token; prefix lists
-   * and security groups: a tag), so that `observe` → `plan.generation` lets a later, older run see it was superseded.
-   */
-  readonly generation?: number;
 }
 
 /** What a driver did. */

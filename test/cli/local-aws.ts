@@ -1,14 +1,17 @@
 /**
  * Local stand-ins for AWS endpoints, on 127.0.0.1, for tests that run the CLI (in process or as a built process
  * pointed at them through AWS_ENDPOINT_URL): the Lambda Invoke REST API, and the WAFv2 JSON API backed by a FakeWafv2
- * (so a separate process drives the same stateful fake the in-process tests use). Plus an in-memory `Io`.
+ * (so a separate process drives the same stateful fake the in-process tests use), with the SSM JSON API backed by a
+ * FakeSsm on the same endpoint (an applying run takes its run lock there). Plus an in-memory `Io`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand } from '@aws-sdk/client-wafv2';
 import type { Io } from '../../bin/commands/io';
 import type { FakeWafv2 } from '../fakes';
+import type { FakeSsm } from '../fakes/fake-ssm';
 
 /** A started local server. */
 export interface LocalEndpoint {
@@ -78,17 +81,29 @@ const WAF_COMMANDS: Record<string, new (input: never) => unknown> = {
   UpdateIPSet: UpdateIPSetCommand,
 };
 
+const SSM_COMMANDS: Record<string, new (input: never) => unknown> = {
+  GetParameter: GetParameterCommand,
+  PutParameter: PutParameterCommand,
+  DeleteParameter: DeleteParameterCommand,
+};
+
 /**
  * Emulates the WAFv2 JSON 1.1 API (POST / with `X-Amz-Target: AWSWAF_20190729.<Operation>`) by sending each request
  * through `fake.client`, so the fake's semantics (lock tokens, limits, write rate) apply to a separate process too.
- * Errors are AWS JSON errors: `{"__type": name, "Message": …}` with the fake's HTTP status.
+ * Errors are AWS JSON errors: `{"__type": name, "Message": …}` with the fake's HTTP status. With `ssm`, SSM's JSON API
+ * (`X-Amz-Target: AmazonSSM.<Operation>`) is served the same way from it.
  */
-export async function startWafEndpoint(fake: FakeWafv2): Promise<LocalEndpoint & { operations: string[] }> {
+export async function startWafEndpoint(
+  fake: FakeWafv2,
+  ssm?: FakeSsm,
+): Promise<LocalEndpoint & { operations: string[] }> {
   const operations: string[] = [];
   const server = createServer(async (req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.replace(/^AWSWAF_20190729\./, '');
-    const Command = WAF_COMMANDS[operation];
+    const isSsm = ssm !== undefined && target.startsWith('AmazonSSM.');
+    const operation = target.replace(/^(AWSWAF_20190729|AmazonSSM)\./, '');
+    const Command = (isSsm ? SSM_COMMANDS : WAF_COMMANDS)[operation];
+    const client = (isSsm ? ssm.client : fake.client) as { send(command: never): Promise<unknown> };
     const input = JSON.parse((await body(req)) || '{}') as never;
     operations.push(operation);
     if (!Command) {
@@ -97,9 +112,9 @@ export async function startWafEndpoint(fake: FakeWafv2): Promise<LocalEndpoint &
       return;
     }
     try {
-      const output = (await fake.client.send(new Command(input) as never)) as unknown as Record<string, unknown>;
+      const output = (await client.send(new Command(input) as never)) as unknown as Record<string, unknown>;
       const { $metadata: _, ...rest } = output;
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(rest));
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(rest, epochSeconds));
     } catch (error) {
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
       res.writeHead(e.$metadata?.httpStatusCode ?? 400, {
@@ -110,6 +125,12 @@ export async function startWafEndpoint(fake: FakeWafv2): Promise<LocalEndpoint &
     }
   });
   return { ...(await listen(server)), operations };
+}
+
+/** JSON protocols carry timestamps as epoch seconds (the SDK rejects an ISO string there). */
+function epochSeconds(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Date ? raw.getTime() / 1000 : value;
 }
 
 /** An in-memory Io: what a command wrote to stdout and stderr. */

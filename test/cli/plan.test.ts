@@ -9,6 +9,7 @@ import type { RuntimeConfig } from '../../lambda/config';
 import type { RunOptions } from '../../lambda/invocation';
 import type { RunReport } from '../../lambda/targets/types';
 import { FakeWafv2 } from '../fakes';
+import { FakeSsm } from '../fakes/fake-ssm';
 import { allowlistReport, runReport, targetReport } from '../handler/helpers';
 import { buildCli, type LocalEndpoint, memoryIo, startWafEndpoint } from './local-aws';
 
@@ -159,6 +160,7 @@ describe('plan and apply with a stub engine (arguments, output, exit codes)', ()
 describe('the built CLI as a process, against a local WAFv2 endpoint backed by FakeWafv2', () => {
   let cli: string;
   let waf: FakeWafv2;
+  let ssm: FakeSsm;
   let endpoint: LocalEndpoint & { operations: string[] };
   let setId: string;
 
@@ -167,7 +169,8 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
     // One attempt per request: the CLI's own SDK does the retrying, as against AWS.
     waf = new FakeWafv2({ maxAttempts: 1, enforceWriteRate: true });
     setId = waf.createIpSet({ scope: 'REGIONAL', name: 'partners-v4', family: 'IPV4', addresses: ['45.60.1.0/24'] }).Id;
-    endpoint = await startWafEndpoint(waf);
+    ssm = new FakeSsm();
+    endpoint = await startWafEndpoint(waf, ssm);
   });
   afterAll(() => endpoint.close());
 
@@ -217,6 +220,15 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
     expect(applied.stdout).toContain('Applied: 2 added, 0 removed, 1 unchanged.');
     expect(writes()).toBe(1);
     expect(waf.addresses(setId).sort()).toEqual(['11.22.33.0/24', '45.60.1.0/24', '52.94.5.0/24']);
+    // The apply took the allowlist's run lock, recorded its generation, and released the lock (P10).
+    expect(ssm.calls.map((c) => `${c.command} ${String(c.input.Name)}`)).toEqual([
+      'PutParameter /allowlist-sync/partners/lock',
+      'GetParameter /allowlist-sync/partners/generation',
+      'PutParameter /allowlist-sync/partners/generation',
+      'GetParameter /allowlist-sync/partners/lock',
+      'DeleteParameter /allowlist-sync/partners/lock',
+    ]);
+    expect(ssm.parameters.has('/allowlist-sync/partners/lock')).toBe(false);
 
     const again = await run(['plan', '--config', file]);
     expect(again.code).toBe(0);

@@ -254,38 +254,6 @@ describe('runEngine', () => {
     expect(d[PL_A].applies).toHaveLength(1);
   });
 
-  describe('concurrency (P10)', () => {
-    it('passes its generation to every apply', async () => {
-      const d = drivers();
-      const report = await setup({ partners: ['11.0.0.0/24'], office: ['198.51.100.0/24'] }, d).run();
-      expect(report.status).toBe('ok');
-      expect(d[PL_A].applies[0]?.generation).toBe(Date.parse(report.startedAt));
-    });
-
-    it('refuses, writing nothing, when a target already carries a newer generation', async () => {
-      const d = drivers();
-      d[PL_B].state.generation = 1_800_000_000_000;
-      const report = await setup({ partners: ['11.0.0.0/24'], office: ['198.51.100.0/24'] }, d).run();
-      expect(totalWrites(d)).toBe(0);
-      expect(report.allowlists[0]?.targets[1]?.error?.name).toBe('SupersededError');
-      expect(report.status).toBe('refused');
-    });
-
-    it('stops with `refused` when a conflict reveals that a newer run wrote the target', async () => {
-      const d = drivers();
-      d[PL_A].script.push('conflict');
-      d[PL_A].beforeWrite = undefined;
-      const original = d[PL_A].apply.bind(d[PL_A]);
-      d[PL_A].apply = async (plan, ctx) => {
-        d[PL_A].state.generation = ctx.generation === undefined ? undefined : ctx.generation + 1000;
-        return original(plan, ctx);
-      };
-      const report = await setup({ partners: ['11.0.0.0/24'], office: ['198.51.100.0/24'] }, d).run();
-      expect(report.allowlists[0]?.targets[0]).toMatchObject({ status: 'refused', error: { name: 'SupersededError' } });
-      expect(d[PL_A].writes).toBe(0);
-    });
-  });
-
   it('records a signed serial only after every target of its allowlist applied', async () => {
     const puts: Array<[string, number]> = [];
     const serialStore = {

@@ -1,6 +1,6 @@
 /**
- * A tiny in-memory target for the engine's unit tests: it holds a set of canonical prefixes and the generation of the
- * last write, plans a single add+remove step, and can be scripted to fail. The battery uses the real drivers against
+ * A tiny in-memory target for the engine's unit tests: it holds a set of canonical prefixes, plans a single add+remove
+ * step, and can be scripted to fail. The battery uses the real drivers against
  * the stateful AWS fakes instead.
  */
 import type { Allowlist, Target } from '../../lambda/config';
@@ -19,7 +19,6 @@ import {
 /** What the set driver observes. */
 export interface SetState {
   entries: Set<string>;
-  generation?: number;
 }
 
 /** One write step of the set driver. */
@@ -57,9 +56,9 @@ export class SetDriver implements TargetDriver<SetState, SetWrite> {
     this.observes++;
     if (this.script[0] === 'stale-verify' && this.writes > 0) {
       this.script.shift();
-      return { entries: new Set(), generation: this.state.generation };
+      return { entries: new Set() };
     }
-    return { entries: new Set(this.state.entries), ...this.generationOf() };
+    return { entries: new Set(this.state.entries) };
   }
 
   plan(desired: Desired, observed: SetState): TargetPlan<SetWrite> {
@@ -84,7 +83,6 @@ export class SetDriver implements TargetDriver<SetState, SetWrite> {
       },
       degraded: false,
       writes: add.length + remove.length > 0 ? [{ add, remove }] : [],
-      ...(observed.generation !== undefined ? { generation: observed.generation } : {}),
     };
   }
 
@@ -99,12 +97,7 @@ export class SetDriver implements TargetDriver<SetState, SetWrite> {
       for (const c of w.remove) this.state.entries.delete(c);
       this.writes++;
     }
-    if (context.generation !== undefined) this.state.generation = context.generation;
     return { writeCalls: plan.writes.length };
-  }
-
-  private generationOf(): { generation?: number } {
-    return this.state.generation !== undefined ? { generation: this.state.generation } : {};
   }
 }
 

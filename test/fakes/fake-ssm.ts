@@ -1,11 +1,19 @@
 /**
- * FakeSsm: a stateful fake of SSM Parameter Store's GetParameter and PutParameter behind a real `SSMClient`, stubbed
- * per instance with aws-sdk-client-mock. It enforces (SSM API reference): `ParameterNotFound`; a SecureString read
- * without `WithDecryption` returns ciphertext, not the value; `PutParameter` on an existing name without
- * `Overwrite` is `ParameterAlreadyExists`; each put increments `Version`; values are at most 4 KB (Standard) or 8 KB
- * (Advanced tier), else `ValidationException`. Any read can be made to fail with an injected error.
+ * FakeSsm: a stateful fake of SSM Parameter Store's GetParameter, PutParameter and DeleteParameter behind a real
+ * `SSMClient`, stubbed per instance with aws-sdk-client-mock. It enforces (SSM API reference): `ParameterNotFound`
+ * (on a read and on a delete of a missing name); a SecureString read without `WithDecryption` returns ciphertext, not
+ * the value; `PutParameter` on an existing name without `Overwrite` is `ParameterAlreadyExists`, checked and applied
+ * in one step as SSM does (the run lock relies on that create-if-absent); each put increments `Version`; values are
+ * at most 4 KB (Standard) or 8 KB (Advanced tier), else `ValidationException`. Any read, or any write (put, delete),
+ * of a name can be made to fail with an injected error.
  */
-import { GetParameterCommand, PutParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SSMClient,
+  SSMServiceException,
+} from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 
 type ParameterType = 'String' | 'StringList' | 'SecureString';
@@ -20,7 +28,7 @@ interface Parameter {
 
 /** One recorded call. */
 export interface SsmCall {
-  readonly command: 'GetParameter' | 'PutParameter';
+  readonly command: 'GetParameter' | 'PutParameter' | 'DeleteParameter';
   readonly input: Record<string, unknown>;
   outcome: string;
 }
@@ -35,11 +43,15 @@ export class FakeSsm {
   readonly calls: SsmCall[] = [];
   readonly parameters = new Map<string, Parameter>();
   private readonly faults = new Map<string, { name: string; status: number }>();
+  private readonly writeFaults = new Map<string, { name: string; status: number }>();
 
   constructor(private readonly clock: () => number = () => Date.now()) {
     this.stub = mockClient(this.client);
     this.stub.on(GetParameterCommand).callsFake((input) => this.record('GetParameter', input, () => this.get(input)));
     this.stub.on(PutParameterCommand).callsFake((input) => this.record('PutParameter', input, () => this.put(input)));
+    this.stub
+      .on(DeleteParameterCommand)
+      .callsFake((input) => this.record('DeleteParameter', input, () => this.delete(input)));
   }
 
   /** Seeds a parameter without recording a call. */
@@ -59,6 +71,12 @@ export class FakeSsm {
   failReads(name: string, error: { name: string; status: number } | undefined): void {
     if (error) this.faults.set(name, error);
     else this.faults.delete(name);
+  }
+
+  /** Makes every later PutParameter and DeleteParameter of `name` fail with this error. */
+  failWrites(name: string, error: { name: string; status: number } | undefined): void {
+    if (error) this.writeFaults.set(name, error);
+    else this.writeFaults.delete(name);
   }
 
   /** Calls of one command. */
@@ -104,6 +122,7 @@ export class FakeSsm {
   private put(input: { Name?: string; Value?: string; Type?: string; Overwrite?: boolean; Tier?: string }): unknown {
     const name = input.Name ?? '';
     const value = input.Value ?? '';
+    this.writeFault(name);
     const previous = this.parameters.get(name);
     if (previous && !input.Overwrite) {
       throw ssmError(
@@ -120,6 +139,18 @@ export class FakeSsm {
     const version = (previous?.version ?? 0) + 1;
     this.parameters.set(name, { type, value, version, lastModified: new Date(this.clock()), tier });
     return { Version: version, Tier: tier, $metadata: { httpStatusCode: 200 } };
+  }
+
+  private delete(input: { Name?: string }): unknown {
+    const name = input.Name ?? '';
+    this.writeFault(name);
+    if (!this.parameters.delete(name)) throw ssmError('ParameterNotFound', 400, `Parameter ${name} not found.`);
+    return { $metadata: { httpStatusCode: 200 } };
+  }
+
+  private writeFault(name: string): void {
+    const fault = this.writeFaults.get(name);
+    if (fault) throw ssmError(fault.name, fault.status, `injected ${fault.name}`);
   }
 }
 
