@@ -57,7 +57,7 @@ function prepare(): Case[] {
     awsText,
     `${[...aws.prefixes.map((p) => p.ip_prefix), ...aws.ipv6_prefixes.map((p) => p.ipv6_prefix)].join('\n')}\n`,
   );
-  const relaxed = ['--allow-private', '--min-prefix-length4', '1', '--min-prefix-length6', '1'];
+  const relaxed = ['--allow-private', '--allow-special', '--min-prefix-length4', '1', '--min-prefix-length6', '1'];
   return [
     { name: `generated IPv4, ${quick ? '100k' : '1M'} lines`, text: v4, ours: [v4], hasV6: false, python: true },
     { name: `generated IPv6, ${quick ? '20k' : '200k'} lines`, text: v6, ours: [v6], hasV6: true, python: true },

@@ -20,6 +20,7 @@ import {
   type Family,
   parseCodeName,
   parsePrefixBytes,
+  parseV4Line,
   scratch,
 } from './prefix';
 
@@ -53,6 +54,13 @@ export function parseText(label: string, bytes: Uint8Array, options: ParseOption
   let line = 0;
   while (pos < n) {
     line++;
+    // The common line (a bare IPv4 prefix) in one pass; everything else takes the full path below.
+    const stop = parseV4Line(bytes, pos, n);
+    if (stop >= 0 && (!scratch.hostBits || mask)) {
+      entries.pushV4(scratch.v4, scratch.length, line);
+      pos = stop + 1;
+      continue;
+    }
     // One pass over the line: find its end, the start of a comment, and the first control character.
     let end = pos;
     let content = -1;

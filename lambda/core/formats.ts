@@ -13,7 +13,7 @@ import { parseText } from './formats-text';
 export { type ExpiredEntry, MAX_PROBLEMS, type ParsedSource, type ParseOptions } from './formats-common';
 export {
   type AllowlistDocument,
-  AllowlistDocumentSchema,
+  allowlistDocumentSchema,
   parseAllowlistDocument,
   parseAwsIpRanges,
   parseGithubMeta,

@@ -61,6 +61,8 @@ const C_DOT = 46;
 const C_COLON = 58;
 const C_SLASH = 47;
 const C_PERCENT = 37;
+const C_LF = 10;
+const C_CR = 13;
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -132,6 +134,71 @@ export function parsePrefixBytes(bytes: Uint8Array, start: number, end: number):
   scratch.hostBits = net !== addr;
   scratch.v4 = net;
   return ParseCode.V4;
+}
+
+/**
+ * The common line of a text list, in one pass: `bytes[pos…]` is a strict dotted quad with an optional `/length`,
+ * ended by LF, CRLF or the end of the bytes. Returns the index of that end (the LF, or `n`) with the prefix in
+ * {@link scratch}, or -1 when the line is anything else (a comment, blanks, IPv6, an error), which the caller's full
+ * path then handles and, where it is wrong, describes. It accepts exactly a subset of what
+ * {@link parsePrefixBytes} accepts, so it changes speed, never results.
+ */
+export function parseV4Line(bytes: Uint8Array, pos: number, n: number): number {
+  let addr = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let i = pos;
+  for (; i < n; i++) {
+    const c = bytes[i]!;
+    const d = c - C_0;
+    if (d >= 0 && d <= 9) {
+      if (digits > 0 && part === 0) return -1;
+      part = part * 10 + d;
+      if (++digits > 3) return -1;
+    } else if (c === C_DOT) {
+      if (digits === 0 || dots === 3 || part > 255) return -1;
+      dots++;
+      addr = addr * 256 + part;
+      part = 0;
+      digits = 0;
+    } else {
+      break;
+    }
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  addr = addr * 256 + part;
+  let length = 32;
+  scratch.bare = true;
+  if (i < n && bytes[i] === C_SLASH) {
+    scratch.bare = false;
+    if (++i >= n) return -1;
+    const d0 = bytes[i]! - C_0;
+    if (d0 < 0 || d0 > 9) return -1;
+    length = d0;
+    if (++i < n) {
+      const d1 = bytes[i]! - C_0;
+      if (d1 >= 0 && d1 <= 9) {
+        if (d0 === 0) return -1;
+        length = length * 10 + d1;
+        i++;
+      }
+    }
+    if (length > 32) return -1;
+  }
+  if (i < n) {
+    const c = bytes[i];
+    if (c === C_CR) {
+      if (++i < n && bytes[i] !== C_LF) return -1;
+    } else if (c !== C_LF) {
+      return -1;
+    }
+  }
+  scratch.length = length;
+  const net = length === 0 ? 0 : (addr & ((0xffffffff << (32 - length)) >>> 0)) >>> 0;
+  scratch.hostBits = net !== addr;
+  scratch.v4 = net;
+  return i;
 }
 
 /** The general path: finds the slash, picks the family from the first separator, parses either. */
