@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { failures, type Outcome, runScenario, summarise } from './run-scenario';
-import { count, scenario } from './scenarios';
+import { scenario, seeds } from './scenarios';
 
-const N = count(150, 1000);
+const SEEDS = seeds(20_000, 150, 1000);
+const N = SEEDS.length;
 
 describe('battery B: random scenarios with random injected faults', () => {
   it(`converges within 2 runs and keeps P3–P5 at every write despite throttling, 5xx, timeouts after the write, stale reads and lock conflicts (${N} scenarios)`, async () => {
     const outcomes: Outcome[] = [];
-    for (let i = 0; i < N; i++) outcomes.push(await runScenario(scenario(20_000 + i), { faultRate: 0.15 }));
+    for (const seed of SEEDS) outcomes.push(await runScenario(scenario(seed), { faultRate: 0.15 }));
     const figures = summarise('B', outcomes);
     expect(failures(outcomes, 2)).toEqual([]);
     expect(figures.violations).toBe(0);

@@ -70,7 +70,9 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   }
   const before = mark(w);
   const writesBefore = w.writeCalls().length;
+  const callsBefore = { ec2: w.ec2.calls.length, waf: w.waf.calls.length };
   const first = await w.run(s.next);
+  if (process.env.BATTERY_TRACE) trace(s.seed, w, callsBefore, first);
   w.settleP5(first, disturbance.degradedTargets);
   const writes = w.writeCalls().length - writesBefore;
   // Economy is counted on clean runs; a degraded run (the quota cannot hold old and new at once) needs extra steps.
@@ -108,6 +110,24 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
     problems,
     degradedTargets: degradedTargets(first),
   };
+}
+
+/**
+ * Prints the first N run of a replayed seed (`BATTERY_SEED=… BATTERY_TRACE=1`): every call attempt the fakes saw, with
+ * its fault and outcome, each target's status, and the P5 misses pending before the report can excuse them.
+ */
+function trace(seed: number, w: World, from: { ec2: number; waf: number }, report: RunReport): void {
+  const calls = [...w.ec2.calls.slice(from.ec2), ...w.waf.calls.slice(from.waf)];
+  const lines = calls.map(
+    (c) =>
+      `${c.service}#${c.seq} ${c.command} attempt ${c.attempt} ${c.outcome}${c.errorName ? ` ${c.errorName}` : ''}` +
+      `${c.fault ? ` [fault ${c.fault}]` : ''}${c.applied ? ' applied' : ''} ${JSON.stringify(c.input)}`,
+  );
+  const targets = report.allowlists.flatMap((a) =>
+    a.targets.map((t) => `${t.targetId} ${t.status}${t.degraded ? ' (degraded)' : ''} ${t.error?.name ?? ''}`),
+  );
+  const misses = w.p5.map((v) => `${v.property} ${v.unit} at ${v.call}`);
+  console.log([`seed ${seed}: first N run`, ...lines, ...targets, ...misses].join('\n'));
 }
 
 /** The first error message of a report, for diagnostics. */

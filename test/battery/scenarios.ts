@@ -22,6 +22,27 @@ export function count(small: number, full: number): number {
   return process.env.BATTERY === 'full' ? full : small;
 }
 
+/**
+ * The one seed to replay, from `BATTERY_SEED` (e.g. `BATTERY_SEED=20807 npx vitest run test/battery/battery-b.test.ts`),
+ * or `undefined` to run the suite's whole range. Add `BATTERY_TRACE=1` to print the replayed run's calls.
+ */
+export function replaySeed(): number | undefined {
+  const text = process.env.BATTERY_SEED;
+  if (text === undefined || text === '') return undefined;
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new Error(`BATTERY_SEED="${text}": expected a non-negative integer seed, e.g. BATTERY_SEED=20807`);
+  }
+  return seed;
+}
+
+/** The seeds a suite runs: `count(small, full)` seeds from `first`, or only the replayed seed (see {@link replaySeed}). */
+export function seeds(first: number, small: number, full: number): number[] {
+  const only = replaySeed();
+  if (only !== undefined) return [only];
+  return Array.from({ length: count(small, full) }, (_, i) => first + i);
+}
+
 const PORTS = [
   { protocol: 'tcp', from: 443, to: 443 },
   { protocol: 'tcp', from: 8000, to: 8010 },
