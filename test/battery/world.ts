@@ -6,15 +6,20 @@
  * What a target admits, S(t), is computed by ADDRESS from the fakes' state, per unit: a security-group pool per port
  * range and family (any rule in any group of the pool that covers the port range, ours or not), a WAF pool per
  * family (the union of its sets), a prefix list per family. U is what the units admitted before we wrote anything.
+ *
+ * Every applying run takes the real SSM run lock and generation store (lambda/run-lock.ts) over one FakeSsm per
+ * world, as the function and the CLI do, so overlapping runs (battery D) serialise through it.
  */
 
 import { parseRuntimeConfig, type RuntimeConfig } from '../../lambda/config';
 import type { Family } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
 import { type EngineOptions, runEngine } from '../../lambda/engine';
+import { type GenerationStore, type RunLock, SsmGenerationStore, SsmRunLock } from '../../lambda/run-lock';
 import type { RunReport } from '../../lambda/targets/types';
 import type { Ec2View, FakeEc2, FakeWafv2, WafView } from '../fakes';
 import { type CallRecord, FakeEc2 as Ec2, SimulatedCrash, FakeWafv2 as Waf } from '../fakes';
+import { FakeSsm } from '../fakes/fake-ssm';
 
 /** Inclusive address intervals, sorted. */
 export type Ranges = ReadonlyArray<readonly [bigint, bigint]>;
@@ -57,6 +62,15 @@ export class World {
   clock = 1_700_000_000_000;
   readonly ec2: FakeEc2;
   readonly waf: FakeWafv2;
+  /** Holds the run lock and the last applied generation. */
+  readonly ssm = new FakeSsm(() => this.clock);
+  /** The run lock every run of this world shares (replaceable, e.g. wrapped to watch who holds it). */
+  lock: RunLock = new SsmRunLock(this.ssm.client, () => this.clock);
+  generations: GenerationStore = new SsmGenerationStore(this.ssm.client);
+  /** How a run waits: it only advances the virtual clock (battery D also yields, so the other run progresses). */
+  sleep = async (ms: number): Promise<void> => {
+    this.clock += ms;
+  };
   readonly config: RuntimeConfig;
   readonly units: Unit[] = [];
   /** Invariant checks made (one per write call that changed state, per unit). */
@@ -172,9 +186,9 @@ export class World {
         ec2: this.ec2.client,
         wafv2: () => this.waf.client,
         now: () => this.clock++,
-        sleep: async (ms) => {
-          this.clock += ms;
-        },
+        sleep: (ms) => this.sleep(ms),
+        lock: this.lock,
+        generations: this.generations,
         load: async () => ({
           desired: { allowlist: ALLOWLIST, set, cidrs: { 4: set.toCidrs(4), 6: set.toCidrs(6) }, notes: new Map() },
           provenance: [],
@@ -211,7 +225,11 @@ export class World {
     return [...this.ec2.writes(), ...this.waf.writes()];
   }
 
-  /** After a SimulatedCrash, every later call of this world fails the same way, as if the process had died. */
+  /**
+   * After a SimulatedCrash, every later EC2 and WAF call of this world fails the same way, as if the process had died.
+   * SSM stays up, so the crashed run still releases its lock and the next run need not wait out its expiry (taking
+   * over an expired lock is tested in test/engine/run-lock.test.ts).
+   */
   killOnCrash(): void {
     for (const client of [this.ec2.client, this.waf.client] as const) {
       const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
@@ -227,9 +245,9 @@ export class World {
     }
   }
 
-  /** Makes every call yield to other runs first, `pick()` times, so two runs interleave (battery D). */
+  /** Makes every call (EC2, WAF and SSM) yield to other runs first, `pick()` times, so two runs interleave (battery D). */
   interleave(pick: () => number): void {
-    for (const client of [this.ec2.client, this.waf.client] as const) {
+    for (const client of [this.ec2.client, this.waf.client, this.ssm.client] as const) {
       const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
       (client as { send: unknown }).send = async (...args: unknown[]) => {
         for (let i = pick(); i > 0; i--) await new Promise((resolve) => setImmediate(resolve));
