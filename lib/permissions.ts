@@ -13,6 +13,10 @@
  * - Sources: `s3:GetObject` (and `s3:GetObjectVersion` when the version is pinned) on the object; `ssm:GetParameter`
  *   on the parameter. A SecureString under the AWS-managed `aws/ssm` key needs no IAM grant (its key policy allows
  *   use through SSM in the account); customer keys get `kms:Decrypt` only through SSM or S3 (`kms:ViaService`).
+ * - Run state (P7, P10), per allowlist: `ssm:GetParameter` and `ssm:PutParameter` on its run lock, its last applied
+ *   generation and, when signed, its serial; `ssm:DeleteParameter` on its lock only (release). Named parameters, not
+ *   `/allowlist-sync/<name>/*`: the function can touch no other parameter under that path, and no wildcard needs a
+ *   cdk-nag acknowledgement.
  */
 import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,6 +26,16 @@ import type { AllowlistFilters } from './filters';
 /** The SSM parameter where the function keeps the last applied serial of a signed allowlist (DESIGN.md P7). */
 export function serialParameterName(allowlist: string): string {
   return `/allowlist-sync/${allowlist}/serial`;
+}
+
+/** The SSM parameter of an allowlist's run lock (DESIGN.md P10; lambda/run-lock.ts `lockParameterName`). */
+export function lockParameterName(allowlist: string): string {
+  return `/allowlist-sync/${allowlist}/lock`;
+}
+
+/** The SSM parameter of an allowlist's last applied generation (P10; lambda/run-lock.ts `generationParameterName`). */
+export function generationParameterName(allowlist: string): string {
+  return `/allowlist-sync/${allowlist}/generation`;
 }
 
 /** Whether an allowlist has a signed source (and so keeps a serial). */
@@ -91,7 +105,8 @@ function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[])
   const objects = new Set<string>();
   const versions = new Set<string>();
   const parameters = new Set<string>();
-  const serials = new Set<string>();
+  const state = new Set<string>();
+  const locks = new Set<string>();
   const keys = new Set<string>();
   for (const { provisioned } of allowlists) {
     const { sources, name, kmsKeyArns } = provisioned.definition;
@@ -105,7 +120,11 @@ function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[])
         parameters.add(parameterArn(stack, source.name));
       }
     }
-    if (hasSignedSource(sources)) serials.add(parameterArn(stack, serialParameterName(name)));
+    // Every allowlist is applied under its run lock and records its generation (P10); a signed one keeps its serial.
+    locks.add(parameterArn(stack, lockParameterName(name)));
+    state.add(parameterArn(stack, lockParameterName(name)));
+    state.add(parameterArn(stack, generationParameterName(name)));
+    if (hasSignedSource(sources)) state.add(parameterArn(stack, serialParameterName(name)));
     for (const key of kmsKeyArns ?? []) keys.add(key);
   }
   const statements: iam.PolicyStatement[] = [];
@@ -132,13 +151,14 @@ function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[])
       }),
     );
   }
-  if (serials.size > 0) {
+  if (state.size > 0) {
     statements.push(
       new iam.PolicyStatement({
-        sid: 'KeepSignedSerials',
+        sid: 'KeepRunStateLockGenerationSerial',
         actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-        resources: [...serials],
+        resources: [...state],
       }),
+      new iam.PolicyStatement({ sid: 'ReleaseRunLocks', actions: ['ssm:DeleteParameter'], resources: [...locks] }),
     );
   }
   if (keys.size > 0) {

@@ -1,6 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRuntimeConfigJson } from '../../lambda/config';
+import {
+  generationParameterName as runtimeGenerationName,
+  lockParameterName as runtimeLockName,
+} from '../../lambda/run-lock';
+import { generationParameterName, lockParameterName, serialParameterName } from '../../lib/permissions';
 import { fullConfig, policyStatements, sampleConfig, synth } from './synth';
 
 const LONG = 120_000;
@@ -120,8 +125,12 @@ describe('the sync function, its triggers and its permissions', () => {
     ['ec2:GetManagedPrefixListEntries', /PrefixList/],
     ['s3:GetObject', /^arn:aws:s3:::(lists-bucket\/partners\.txt|signed-bucket\/offices\.json(\.sig)?)$/],
     ['s3:GetObjectVersion', /^arn:aws:s3:::lists-bucket\/pinned\.txt$/],
-    ['ssm:GetParameter', /parameter\/(lists\/partners|allowlist-sync\/offices\/serial)$/],
-    ['ssm:PutParameter', /parameter\/allowlist-sync\/offices\/serial$/],
+    [
+      'ssm:GetParameter',
+      /parameter\/(lists\/partners|allowlist-sync\/(partners|offices)\/(lock|generation)|allowlist-sync\/offices\/serial)$/,
+    ],
+    ['ssm:PutParameter', /parameter\/allowlist-sync\/((partners|offices)\/(lock|generation)|offices\/serial)$/],
+    ['ssm:DeleteParameter', /parameter\/allowlist-sync\/(partners|offices)\/lock$/],
   ])('grants %s only on the pool resources', (action, resource) => {
     const statements = policyStatements(template).filter(({ statement }) =>
       ([statement.Action].flat() as string[]).includes(action),
@@ -162,9 +171,47 @@ describe('the sync function, its triggers and its permissions', () => {
     });
   });
 
-  it('gives a config without S3, SSM or signed sources no S3, SSM or KMS permission at all', () => {
-    const actions = policyStatements(sample).flatMap(({ statement }) => [statement.Action].flat() as string[]);
+  it("keeps run state for every allowlist: Get/Put on its lock and generation (and a signed one's serial), Delete on its lock only", () => {
+    const ssm = (t: Template) =>
+      policyStatements(t)
+        .filter(({ statement }) => ([statement.Action].flat() as string[]).some((a) => a.startsWith('ssm:')))
+        .map(({ statement }) => ({
+          actions: [statement.Action].flat(),
+          resources: ([statement.Resource].flat() as string[]).map((r) => r.replace(/^.*:parameter/, '')).sort(),
+        }));
+    expect(ssm(template)).toEqual([
+      { actions: ['ssm:GetParameter'], resources: ['/lists/partners'] },
+      {
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: [
+          lockParameterName('partners'),
+          generationParameterName('partners'),
+          lockParameterName('offices'),
+          generationParameterName('offices'),
+          serialParameterName('offices'),
+        ].sort(),
+      },
+      {
+        actions: ['ssm:DeleteParameter'],
+        resources: [lockParameterName('partners'), lockParameterName('offices')].sort(),
+      },
+    ]);
+    // The names are the ones the function uses.
+    expect([lockParameterName('x'), generationParameterName('x')]).toEqual([
+      runtimeLockName('x'),
+      runtimeGenerationName('x'),
+    ]);
+  });
+
+  it('gives a config without S3-pinned, SSM or signed sources no KMS and no SSM permission beyond its run state', () => {
+    const statements = policyStatements(sample).map(({ statement }) => statement);
+    const actions = statements.flatMap((statement) => [statement.Action].flat() as string[]);
     expect(actions).toContain('s3:GetObject');
-    expect(actions.filter((a) => /^(ssm|kms):/.test(a))).toEqual([]);
+    expect(actions.filter((a) => /^kms:/.test(a))).toEqual([]);
+    const ssmResources = statements
+      .filter((statement) => ([statement.Action].flat() as string[]).some((a) => a.startsWith('ssm:')))
+      .flatMap((statement) => [statement.Resource].flat() as string[]);
+    expect(ssmResources.length).toBeGreaterThan(0);
+    for (const r of ssmResources) expect(r).toMatch(/:parameter\/allowlist-sync\/[^/]+\/(lock|generation)$/);
   });
 });
