@@ -27,13 +27,18 @@ export class EntryBuffer {
   /** IPv6 origins. */
   v6Origin: Int32Array;
 
+  /**
+   * @param capacity expected entries. The IPv4 columns start at this size; the IPv6 ones (16 bytes an entry) start
+   * small and grow, so a large IPv4-only list does not zero-fill megabytes it never uses.
+   */
   constructor(capacity = 1024) {
     this.v4Address = new Uint32Array(capacity);
     this.v4Length = new Uint8Array(capacity);
     this.v4Origin = new Int32Array(capacity);
-    this.v6Words = new Uint32Array(capacity * 4);
-    this.v6Length = new Uint8Array(capacity);
-    this.v6Origin = new Int32Array(capacity);
+    const v6 = Math.min(capacity, 1024);
+    this.v6Words = new Uint32Array(v6 * 4);
+    this.v6Length = new Uint8Array(v6);
+    this.v6Origin = new Int32Array(v6);
   }
 
   /** Total entries of both families. */
@@ -50,7 +55,7 @@ export class EntryBuffer {
   /** Appends an IPv4 prefix (network address, length). */
   pushV4(address: number, length: number, origin: number): void {
     if (this.v4Count === this.v4Address.length) {
-      const size = this.v4Count * 2;
+      const size = Math.max(this.v4Count * 2, 16);
       this.v4Address = grow(this.v4Address, size);
       this.v4Length = grow(this.v4Length, size);
       this.v4Origin = grow(this.v4Origin, size);

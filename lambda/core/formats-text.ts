@@ -47,7 +47,7 @@ export function parseText(label: string, bytes: Uint8Array, options: ParseOption
       },
     ]);
   }
-  const entries = new EntryBuffer(Math.max(1024, n >>> 4));
+  const entries = new EntryBuffer(Math.max(1024, Math.ceil(n / 12)));
   const problems = new ProblemList(label);
   const mask = options.maskHostBits === true;
   let pos = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;

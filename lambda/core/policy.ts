@@ -11,7 +11,13 @@ import type { Policy } from '../config';
 import type { EntryBuffer } from './entries';
 import { type Origin, PolicyError, type Problem } from './errors';
 import { type Family, formatV4, formatV6 } from './prefix';
-import { findSpecialV4, findSpecialV6, SPECIAL_RANGES_V4, type SpecialRange } from './special-ranges';
+import {
+  findSpecialV4,
+  findSpecialV6,
+  SPECIAL_RANGES_V4,
+  SPECIAL_RANGES_V6,
+  type SpecialRange,
+} from './special-ranges';
 
 /** At most this many violations are listed; the error then says it was truncated. */
 export const MAX_VIOLATIONS = 100;
@@ -62,6 +68,13 @@ const SPECIAL_OCTETS = (() => {
   return octets;
 })();
 
+/** First 16-bit groups that some special-purpose IPv6 range touches: the same shortcut for IPv6 /16s. */
+const SPECIAL_GROUPS = (() => {
+  const groups = new Uint8Array(65536);
+  for (const range of SPECIAL_RANGES_V6) groups.fill(1, range.start[0]! >>> 16, (range.end[0]! >>> 16) + 1);
+  return groups;
+})();
+
 /** Finds every violation of `policy` in `inputs` (all sources of one allowlist together). */
 export function findPolicyViolations(
   inputs: readonly PolicyInput[],
@@ -102,7 +115,7 @@ export function findPolicyViolations(
     const words = entries.v6Words;
     for (let i = 0; i < entries.v6Count; i++) {
       const length = entries.v6Length[i]!;
-      if (length >= floor6 && !checkSpecial) continue;
+      if (length >= floor6 && (!checkSpecial || (length >= 16 && SPECIAL_GROUPS[words[4 * i]! >>> 16] === 0))) continue;
       let special: SpecialRange | undefined;
       if (checkSpecial) {
         lastAddress(words, 4 * i, length, end6);

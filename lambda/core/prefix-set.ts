@@ -281,21 +281,13 @@ function mergeV6(buffers: readonly EntryBuffer[]): Uint32Array {
     length.set(b.v6Length.subarray(0, b.v6Count), k);
     k += b.v6Count;
   }
-  // An index sort with a word comparator: on 128-bit keys it beats a radix sort here (eight scatter passes over
-  // 16 bytes an entry cost more than the comparisons; measured on 200k entries).
-  const order = Array.from({ length: total }, (_, i) => 4 * i);
-  order.sort(
-    (x, y) =>
-      words[x]! - words[y]! ||
-      words[x + 1]! - words[y + 1]! ||
-      words[x + 2]! - words[y + 2]! ||
-      words[x + 3]! - words[y + 3]!,
-  );
+  const order = sortV6(words, total);
   const out = new Uint32Array(total * 8);
   let last = -8; // offset of the current range in `out`
   const end = new Uint32Array(4);
-  for (const at of order) {
-    endOf(words, at, length[at / 4]!, end);
+  for (let i = 0; i < total; i++) {
+    const at = 4 * order[i]!;
+    endOf(words, at, length[order[i]!]!, end);
     // Extends the current range when this entry starts at or before its end + 1.
     if (last >= 0 && startsWithin(words, at, out, last + 4)) {
       if (compare(end, 0, out, last + 4) > 0) {
@@ -317,6 +309,48 @@ function mergeV6(buffers: readonly EntryBuffer[]): Uint32Array {
     }
   }
   return out.slice(0, last + 8);
+}
+
+/** Little-endian: element i of a BigUint64Array is words 2i (low) and 2i+1 (high) of a Uint32Array view. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * The order of IPv6 entries by address, as entry indices. Each entry becomes one 64-bit key, written through a
+ * 32-bit view (no BigInt is made): its top 64 − b address bits above its index in the low b bits. The engine's
+ * native BigUint64Array sort orders those keys (about four times faster than an index sort with a four-word
+ * comparator, measured on 200k entries); runs of keys with the same address bits are then ordered by full address.
+ */
+function sortV6(words: Uint32Array, total: number): Uint32Array {
+  const bits = Math.max(1, 32 - Math.clz32(total - 1)); // index bits; total ≤ 2^32
+  const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const keys = new BigUint64Array(total);
+  const view = new Uint32Array(keys.buffer);
+  const lo = LITTLE_ENDIAN ? 0 : 1;
+  for (let i = 0; i < total; i++) {
+    view[2 * i + lo] = ((words[4 * i + 1]! & ~mask) | i) >>> 0;
+    view[2 * i + 1 - lo] = words[4 * i]!;
+  }
+  keys.sort();
+  const order = new Uint32Array(total);
+  for (let i = 0; i < total; i++) order[i] = view[2 * i + lo]! & mask;
+  // Entries whose keys share the address bits are in index order: sort each such run by full address.
+  let runStart = 0;
+  for (let i = 1; i <= total; i++) {
+    if (
+      i < total &&
+      view[2 * i + 1 - lo] === view[2 * runStart + 1 - lo] &&
+      (view[2 * i + lo]! & ~mask) === (view[2 * runStart + lo]! & ~mask)
+    ) {
+      continue;
+    }
+    if (i - runStart > 1) {
+      const run = Array.from(order.subarray(runStart, i));
+      run.sort((x, y) => compare(words, 4 * x, words, 4 * y));
+      order.set(run, runStart);
+    }
+    runStart = i;
+  }
+  return order;
 }
 
 /** Writes start | hostmask(length) into `out`. */
