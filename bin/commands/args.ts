@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
-import type { Format, Policy } from '../../lambda/config';
+import { type Format, FormatSchema, type Policy, zodIssues } from '../../lambda/config';
 import type { AllowlistInput, BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { AllowlistSyncError, formatProblem, ParseError, PolicyError } from '../../lambda/core/errors';
@@ -88,9 +88,6 @@ export function parseFormatSpec(spec: string): Format {
       }
     }
   }
-  if (type === 'text' && colon < 0) return { type: 'text' };
-  // The config schema (and zod) load only for a format with options: plain text keeps the CLI's fast start-up.
-  const { FormatSchema, zodIssues } = require('../../lambda/config.js') as typeof import('../../lambda/config');
   const result = FormatSchema.safeParse(format);
   if (!result.success) throw new UsageError(`--format "${spec}": ${zodIssues(result.error).join('; ')}`);
   return result.data;

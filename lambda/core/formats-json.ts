@@ -6,7 +6,7 @@
  *
  * Pure: no I/O, no clock (expiry is judged against the `now` passed in).
  */
-import type * as zod from 'zod';
+import * as z from 'zod';
 import type { EntryNote } from '../targets/types';
 import { EntryBuffer } from './entries';
 import { type Origin, ParseError, type Problem } from './errors';
@@ -20,12 +20,8 @@ import {
 } from './formats-common';
 import { type Cidr, type Family, formatScratch } from './prefix';
 
-/**
- * zod loads on first use of a JSON format, not when this module loads: it costs ~50 ms of start-up (measured with
- * hyperfine, `node -e "require('zod')"` against `node -e 0`), which `allowlist-sync aggregate` over a plain-text list
- * should not pay. A package `require` works the same compiled and under vitest.
- */
-function buildSchemas(z: typeof zod) {
+/** The JSON formats' schemas. */
+function buildSchemas() {
   /** RFC 3339 date-time with a `Z` or numeric offset. */
   const rfc3339 = z.iso.datetime({
     offset: true,
@@ -71,21 +67,20 @@ function buildSchemas(z: typeof zod) {
   };
 }
 
-let built: ReturnType<typeof buildSchemas> | undefined;
+const SCHEMAS = buildSchemas();
 
-/** The JSON formats' schemas, built (and zod loaded) on first use. */
-function schemas(): ReturnType<typeof buildSchemas> {
-  built ??= buildSchemas(require('zod') as typeof zod);
-  return built;
+/** The JSON formats' schemas. */
+function schemas(): typeof SCHEMAS {
+  return SCHEMAS;
 }
 
 /** The zod schema of the structured allowlist document (format `allowlist`). */
-export function allowlistDocumentSchema(): ReturnType<typeof buildSchemas>['document'] {
-  return schemas().document;
+export function allowlistDocumentSchema(): typeof SCHEMAS.document {
+  return SCHEMAS.document;
 }
 
 /** A structured allowlist document. */
-export type AllowlistDocument = zod.infer<ReturnType<typeof buildSchemas>['document']>;
+export type AllowlistDocument = z.infer<typeof SCHEMAS.document>;
 
 const decoder = new TextDecoder('utf-8');
 const NO_NOTES: ReadonlyMap<Cidr, EntryNote> = new Map<Cidr, EntryNote>();
@@ -151,7 +146,7 @@ function jsonPath(path: readonly PropertyKey[]): string {
 }
 
 /** Validates `value` with `schema`, or throws a {@link ParseError} with one problem per issue, at its JSON path. */
-function shape<T>(label: string, schema: zod.ZodType<T>, value: unknown, what: string): T {
+function shape<T>(label: string, schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = new ProblemList(label);
