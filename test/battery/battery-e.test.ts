@@ -18,7 +18,7 @@ describe('battery E: a crash before and after every single write call', () => {
       for (let k = 1; k <= clean.writes; k++) {
         for (const when of ['before', 'after'] as const) {
           crashes++;
-          outcomes.push(await runScenario(s, { crash: { k, when }, degradedTargets: clean.degradedTargets }));
+          outcomes.push(await runScenario(s, { crash: { k, when } }));
         }
       }
     }

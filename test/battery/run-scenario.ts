@@ -15,11 +15,8 @@ export interface Disturbance {
   readonly faultRate?: number;
   /** A crash before or after the k-th write call (attempt) of the first N run. */
   readonly crash?: { readonly k: number; readonly when: 'before' | 'after' };
-  /**
-   * Targets whose plan for this (O, N) is degraded, from an undisturbed run of the same scenario: a run cut short by a
-   * crash reports `failed`, not `degraded`, yet made the same degraded steps.
-   */
-  readonly degradedTargets?: readonly string[];
+  // No outside list of degraded targets: a run cut short by a crash or a fault after it started a degraded plan
+  // reports the target with `degraded: true`, and only a run's own report forgives its P5 misses.
 }
 
 /** What happened. */
@@ -27,6 +24,7 @@ export interface Outcome {
   readonly seed: number;
   /** The N run was refused in pre-flight (e.g. the pool cannot hold N): it must have written nothing. */
   readonly refused: boolean;
+  /** Some run of N reported a target degraded (status `degraded`, or `failed` with the `degraded` flag). */
   readonly degraded: boolean;
   /** Runs of N until every unit admitted exactly N ∪ U (0: never within the bound). */
   readonly runsToConverge: number;
@@ -73,7 +71,7 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   const callsBefore = { ec2: w.ec2.calls.length, waf: w.waf.calls.length };
   const first = await w.run(s.next);
   if (process.env.BATTERY_TRACE) trace(s.seed, w, callsBefore, first);
-  w.settleP5(first, disturbance.degradedTargets);
+  w.settleP5(first);
   const writes = w.writeCalls().length - writesBefore;
   // Economy is counted on clean runs; a degraded run (the quota cannot hold old and new at once) needs extra steps.
   const clean = !disturbance.faultRate && !disturbance.crash && first.status !== 'degraded';
@@ -85,11 +83,11 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   if (refused && writes > 0) problems.push(`refused run wrote ${writes} times`);
   const target = refused ? old : s.next;
   let runsToConverge = (await w.converged(target)) ? 1 : 0;
-  let degraded = first.status === 'degraded';
+  let degraded = degradedTargets(first).length > 0;
   for (let run = 2; runsToConverge === 0 && run <= MAX_RUNS; run++) {
     const again = await w.run(s.next);
-    w.settleP5(again, disturbance.degradedTargets);
-    degraded ||= again.status === 'degraded';
+    w.settleP5(again);
+    degraded ||= degradedTargets(again).length > 0;
     if (await w.converged(s.next)) runsToConverge = run;
   }
   const idleBefore = w.writeCalls().length;
