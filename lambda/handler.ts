@@ -31,4 +31,7 @@ export const handler: AllowlistSyncHandler = createHandler({
   engineDeps: createEngineDeps(config, { runner: 'lambda' }),
   logger: createLogger(),
   metrics: createMetrics(),
+  // The run budget follows the invocation's remaining time, so writes stop (and the run lock expires) before the
+  // function's timeout, whatever the stack configured.
+  withBudget: (deps, runBudgetMs) => ({ ...deps, runBudgetMs }),
 });

@@ -40,11 +40,21 @@ export interface InvocationDeps<D> {
   readonly metrics: Metrics;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Returns the engine's deps with a run budget (ms). The handler derives the budget from the invocation's remaining
+   * time, so the engine stops writing, and the run lock expires, before Lambda kills the function.
+   */
+  readonly withBudget?: (engineDeps: D, budgetMs: number) => D;
 }
+
+/** Time kept back from the function's remaining time for the report, the log line and the metrics. */
+export const REPORT_MARGIN_MS = 15_000;
 
 /** The subset of the Lambda context the handler reads. */
 export interface InvocationContext {
   readonly awsRequestId?: string;
+  /** Lambda's remaining time for this invocation. */
+  getRemainingTimeInMillis?(): number;
 }
 
 /** The Lambda handler: an event in, the run's response out (or a thrown error). */
@@ -71,7 +81,12 @@ export function createHandler<D>(deps: InvocationDeps<D>): AllowlistSyncHandler 
       deps.logger.info(redactText(summary), { run: redact({ status: 'ignored', reason: parsed.ignored }) });
       return { summary, ignored: parsed.ignored };
     }
-    const report = await runOrLog(deps, parsed, context?.awsRequestId);
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const engineDeps =
+      remaining !== undefined && deps.withBudget
+        ? deps.withBudget(deps.engineDeps, Math.max(1_000, remaining - REPORT_MARGIN_MS))
+        : deps.engineDeps;
+    const report = await runOrLog({ ...deps, engineDeps }, parsed, context?.awsRequestId);
     const response = buildResponse(report);
     publishRunMetrics(deps.metrics, report, now());
     logRun(deps.logger, report, response.summary, parsed);

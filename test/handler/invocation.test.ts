@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
-import { createHandler, type RunOptions } from '../../lambda/invocation';
+import { createHandler, REPORT_MARGIN_MS, type RunOptions } from '../../lambda/invocation';
 import { createLogger, createMetrics } from '../../lambda/observability';
 import { RunFailedError } from '../../lambda/response';
 import type { RunReport } from '../../lambda/targets/types';
@@ -77,6 +77,24 @@ describe('the handler', () => {
     expect(engine).toHaveBeenCalledTimes(1);
     expect(engine.mock.calls[0]?.[1]).toEqual({ ...expected, runId: 'req-42' });
     expect(engine.mock.calls[0]?.[2]).toEqual({ marker: 'deps' });
+  });
+
+  it('gives the engine a run budget of the remaining time less the reporting margin', async () => {
+    const engine = vi.fn(async (_config: unknown, _options: RunOptions, _deps: { runBudgetMs?: number }) =>
+      runReport({ dryRun: true }),
+    );
+    const handler = createHandler({
+      config,
+      engine,
+      engineDeps: { runBudgetMs: 600_000 } as { runBudgetMs?: number },
+      logger: createLogger(),
+      metrics: createMetrics(),
+      withBudget: (deps, runBudgetMs) => ({ ...deps, runBudgetMs }),
+    });
+    await handler({ dryRun: true }, { awsRequestId: 'r-1', getRemainingTimeInMillis: () => 300_000 });
+    expect(engine.mock.calls[0]?.[2]).toEqual({ runBudgetMs: 300_000 - REPORT_MARGIN_MS });
+    await handler({ dryRun: true }, { awsRequestId: 'r-2' });
+    expect(engine.mock.calls[1]?.[2]).toEqual({ runBudgetMs: 600_000 });
   });
 
   it('returns the report behind a terraform-like summary line', async () => {
