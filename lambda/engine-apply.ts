@@ -90,16 +90,25 @@ export async function applyTarget(
     // Before the call, not after it returns: a degraded plan's first steps may be written before a conflict, a
     // throttle or a timeout ends the attempt, and the report must still say P5 was given up (seeds 20807, 20598).
     degraded ||= plan.degraded;
+    // Counted as they are sent: an attempt that throws has no result, yet its calls may have taken effect.
+    let sent = 0;
     try {
       const result = await driver.apply(plan, {
         sleep: ctx.sleep,
         now: ctx.now,
         deadline: ctx.deadline,
+        onWriteCall: () => {
+          sent++;
+        },
       });
       writeCalls += result.writeCalls;
       wrote = true;
       break;
     } catch (e) {
+      writeCalls += sent;
+      // A call that was sent may have taken effect (a timeout after the write, then Duplicate): if the re-plan then
+      // finds nothing left to do, the target still changed.
+      if (sent > 0) wrote = true;
       if (!(e instanceof StateConflictError)) return done('failed', { error: reportError(e) });
       if (attempt >= MAX_APPLY_ATTEMPTS) {
         const error = reportError(e);

@@ -158,6 +158,7 @@ export class PrefixListDriver implements TargetDriver<PrefixListsObserved, Prefi
       }
       if (context.now() >= context.deadline) throw new ApplyDeadlineError(this.targetId, index, plan.writes.length);
       writeCalls += 1;
+      context.onWriteCall?.();
       try {
         await this.ec2.send(
           new ModifyManagedPrefixListCommand(

@@ -121,6 +121,7 @@ export class SecurityGroupDriver implements TargetDriver<SecurityGroupObserved, 
     for (const write of plan.writes) {
       if (context.now() > context.deadline) throw new ApplyDeadlineError(this.targetId, writeCalls, plan.writes.length);
       writeCalls++;
+      context.onWriteCall?.();
       try {
         if (write.action === 'authorize') await this.authorize(write);
         else await this.revoke(write);

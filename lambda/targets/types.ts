@@ -81,6 +81,11 @@ export interface ApplyContext {
   readonly now: () => number;
   /** The run must finish its writes before this time (ms since the epoch). */
   readonly deadline: number;
+  /**
+   * Called by the driver right before it sends each write call. The engine counts with it, so an apply that throws
+   * (a conflict, a throttle, a timeout) after some of its calls took effect is not reported as 0 write calls.
+   */
+  readonly onWriteCall?: () => void;
 }
 
 /** What a driver did. */

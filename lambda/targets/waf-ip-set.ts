@@ -117,6 +117,7 @@ export class WafIpSetDriver implements TargetDriver<WafIpSetsObserved, WafIpSetW
       await this.limiter.ready(context);
       if (context.now() >= context.deadline) throw new ApplyDeadlineError(this.targetId, index, plan.writes.length);
       writeCalls += 1;
+      context.onWriteCall?.();
       try {
         const answer = await this.wafv2.send(
           new UpdateIPSetCommand({

@@ -3,6 +3,8 @@
  * apply returned. A degraded plan whose first steps were written before a conflict (then a clean re-plan) reported
  * `changed`; one that then failed reported `failed` with no trace of the degraded steps. Either way the report hid that
  * P5 had been given up. These tests pin the fix: any degraded plan whose writes started marks the target degraded.
+ * The same traces showed the write calls of an attempt that threw were lost too (20598 reported 0 write calls after a
+ * revoke took effect): the engine now counts calls as drivers send them (`ApplyContext.onWriteCall`).
  */
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
@@ -55,8 +57,10 @@ class ScriptedDriver implements TargetDriver<number, string> {
     };
   }
 
-  async apply(plan: TargetPlan<string>, _context: ApplyContext): Promise<{ writeCalls: number }> {
+  async apply(plan: TargetPlan<string>, context: ApplyContext): Promise<{ writeCalls: number }> {
     const outcome = this.outcomes[this.applies++] ?? 'ok';
+    // Like the real drivers: the call is counted as it is sent, whatever AWS then answers.
+    for (const _ of plan.writes) context.onWriteCall?.();
     if (outcome === 'conflict') throw new StateConflictError(this.targetId, 'PrefixListVersionMismatch');
     if (outcome === 'throttle') throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     return { writeCalls: plan.writes.length };
@@ -94,6 +98,23 @@ describe('a degraded plan whose writes started is reported degraded, whatever en
   });
 });
 
+describe('write calls are counted as they are sent, including those of an attempt that threw', () => {
+  it.each([
+    // [apply outcomes, status, write calls]
+    [['throttle'], 'failed', 1],
+    [['conflict', 'ok'], 'changed', 2],
+    [['conflict', 'conflict', 'conflict'], 'failed', 3],
+  ] as const)('applies %j: %s with %i write calls', async (outcomes, status, writeCalls) => {
+    const outcome = await applyScripted([false, false, false], [...outcomes]);
+    expect(outcome).toMatchObject({ status, writeCalls });
+  });
+
+  it('reports `changed`, not `unchanged`, when the re-plan after a conflict finds the sent write took effect', async () => {
+    const outcome = await applyScripted([false], ['conflict']);
+    expect(outcome).toMatchObject({ status: 'changed', writeCalls: 1 });
+  });
+});
+
 describe('the report carries the degraded flag next to a failed status', () => {
   const config = parseRuntimeConfig({
     version: 1,
@@ -127,7 +148,12 @@ describe('the report carries the degraded flag next to a failed status', () => {
   it('marks a degraded plan that then failed, and says so in the plan text', async () => {
     const report = await run([true], ['throttle']);
     const target = report.allowlists[0]?.targets[0];
-    expect(target).toMatchObject({ status: 'failed', degraded: true, error: { name: 'ThrottlingException' } });
+    expect(target).toMatchObject({
+      status: 'failed',
+      degraded: true,
+      writeCalls: 1,
+      error: { name: 'ThrottlingException' },
+    });
     expect(report.status).toBe('failed');
     expect(formatPlanText(report, { color: false })).toContain(
       '    degraded: the quota could not hold the old and the new list at once; writes had started',
