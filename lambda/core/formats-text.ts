@@ -21,6 +21,7 @@ import {
   parseCodeName,
   parsePrefixBytes,
   parseV4Line,
+  parseV6Line,
   scratch,
 } from './prefix';
 
@@ -54,11 +55,17 @@ export function parseText(label: string, bytes: Uint8Array, options: ParseOption
   let line = 0;
   while (pos < n) {
     line++;
-    // The common line (a bare IPv4 prefix) in one pass; everything else takes the full path below.
+    // The common lines (a bare IPv4 or IPv6 prefix) in one pass; everything else takes the full path below.
     const stop = parseV4Line(bytes, pos, n);
     if (stop >= 0 && (!scratch.hostBits || mask)) {
       entries.pushV4(scratch.v4, scratch.length, line);
       pos = stop + 1;
+      continue;
+    }
+    const stop6 = stop < 0 ? parseV6Line(bytes, pos, n) : -1;
+    if (stop6 >= 0 && (!scratch.hostBits || mask)) {
+      entries.pushV6(scratch.v6, scratch.length, line);
+      pos = stop6 + 1;
       continue;
     }
     // One pass over the line: find its end, the start of a comment, and the first control character.

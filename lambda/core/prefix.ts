@@ -338,10 +338,18 @@ function parseV6(bytes: Uint8Array, start: number, end: number, out: Uint32Array
       return ParseCode.V6_SYNTAX; // a trailing single colon
     }
   }
+  return expandGroups(count, gap, out) ? ParseCode.V6 : ParseCode.V6_SYNTAX;
+}
+
+/**
+ * Expands `count` parsed groups with a `::` at `gap` (-1: none) into four words. False when the count is wrong:
+ * eight groups without `::`, at most seven with it (`::` stands for at least one group).
+ */
+function expandGroups(count: number, gap: number, out: Uint32Array): boolean {
   if (gap < 0) {
-    if (count !== 8) return ParseCode.V6_SYNTAX;
+    if (count !== 8) return false;
   } else {
-    if (count > 7) return ParseCode.V6_SYNTAX; // `::` must stand for at least one group
+    if (count > 7) return false;
     const tail = count - gap;
     for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k]!;
     for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
@@ -350,7 +358,77 @@ function parseV6(bytes: Uint8Array, start: number, end: number, out: Uint32Array
   out[1] = ((groups[2]! << 16) | groups[3]!) >>> 0;
   out[2] = ((groups[4]! << 16) | groups[5]!) >>> 0;
   out[3] = ((groups[6]! << 16) | groups[7]!) >>> 0;
-  return ParseCode.V6;
+  return true;
+}
+
+/**
+ * The IPv6 counterpart of {@link parseV4Line}: `bytes[pos…]` is an IPv6 address in hex groups (no embedded IPv4, no
+ * zone) with an optional `/length`, ended by LF, CRLF or the end of the bytes. Returns the index of that end with the
+ * prefix in {@link scratch}, or -1 for anything else, which the caller's full path handles and describes. It accepts
+ * a subset of what {@link parsePrefixBytes} accepts.
+ */
+export function parseV6Line(bytes: Uint8Array, pos: number, n: number): number {
+  let count = 0;
+  let gap = -1;
+  let i = pos;
+  if (i + 1 < n && bytes[i] === C_COLON) {
+    if (bytes[i + 1] !== C_COLON) return -1;
+    gap = 0;
+    i += 2;
+  }
+  while (i < n) {
+    const c = bytes[i]!;
+    if (c === C_SLASH || c === C_LF || c === C_CR) break;
+    let value = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const h = hexValue(bytes[i]!);
+      if (h < 0) break;
+      value = (value << 4) | h;
+      digits++;
+    }
+    if (digits === 0 || digits > 4 || count === 8) return -1;
+    groups[count++] = value;
+    if (i >= n) break;
+    const d = bytes[i]!;
+    if (d === C_COLON) {
+      if (++i < n && bytes[i] === C_COLON) {
+        if (gap >= 0) return -1;
+        gap = count;
+        i++;
+      } else if (i >= n || hexValue(bytes[i]!) < 0) {
+        return -1; // a single colon must lead to another group
+      }
+      continue;
+    }
+    if (d !== C_SLASH && d !== C_LF && d !== C_CR) return -1; // '.', '%', a blank, a comment: the full path
+    break;
+  }
+  if (!expandGroups(count, gap, scratch.v6)) return -1;
+  let length = 128;
+  scratch.bare = true;
+  if (i < n && bytes[i] === C_SLASH) {
+    scratch.bare = false;
+    const first = ++i;
+    length = 0;
+    for (; i < n && i - first < 3; i++) {
+      const d = bytes[i]! - C_0;
+      if (d < 0 || d > 9) break;
+      length = length * 10 + d;
+    }
+    if (i === first || length > 128 || (bytes[first] === C_0 && i - first > 1)) return -1;
+  }
+  if (i < n) {
+    const c = bytes[i];
+    if (c === C_CR) {
+      if (++i < n && bytes[i] !== C_LF) return -1;
+    } else if (c !== C_LF) {
+      return -1;
+    }
+  }
+  scratch.length = length;
+  scratch.hostBits = maskV6(scratch.v6, length);
+  return i;
 }
 
 /** Clears the host bits of a 128-bit address in place; returns true if any were set. */

@@ -7,18 +7,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/bin/allowlist-sync.js');
 
-/** Builds dist once when it is missing or older than the sources this command runs. */
+/**
+ * Builds the CLI (`npm run build`: one esbuild bundle at dist/bin/allowlist-sync.js) when it is missing or older
+ * than the sources it bundles. `npm test` builds first; this covers running vitest alone.
+ */
 function ensureBuilt(): void {
-  const newest = ['bin/commands', 'lambda/core']
+  const newest = ['bin', 'bin/commands', 'lambda', 'lambda/core', 'lambda/sources']
     .flatMap((dir) => readdirSync(path.join(ROOT, dir)).map((f) => statSync(path.join(ROOT, dir, f)).mtimeMs))
     .reduce((a, b) => Math.max(a, b), 0);
-  const built = path.join(ROOT, 'dist/bin/commands/validate.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest) return;
-  try {
-    execSync('npx tsc -p tsconfig.build.json', { cwd: ROOT, stdio: 'pipe' });
-  } catch (error) {
-    if (!existsSync(built)) throw error;
-  }
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest) return;
+  execSync('npm run build --silent', { cwd: ROOT, stdio: 'pipe' });
 }
 
 function cli(args: string[], input?: string) {
