@@ -11,7 +11,8 @@
  *      (the first such group in pool order, while it has room);
  *   2. every other prefix goes to the group holding most of its port ranges already, then to the first group in pool
  *      order, preferring a group that can take its new rules before anything is revoked (so the change needs no
- *      degraded order), else any group with room once the change is done.
+ *      degraded order), then one that can once our dead or redundant rules there are revoked, else any group with
+ *      room once the change is done.
  *   A prefix that fits nowhere makes the plan refuse (`capacity.fits = false`) with the number of groups to add.
  * - A desired rule identical to an unowned rule in its group is already admitted: it is not added (AWS would answer
  *   `InvalidPermission.Duplicate` and fail the whole call, AWS-FACTS 13); the plan lists it in `shadowed`.
@@ -34,6 +35,7 @@ import {
   type PortRange,
   portRanges,
   portsText,
+  prefixRange,
   protocolName,
   quotaCost,
   ruleDescription,
@@ -96,7 +98,7 @@ export function planSecurityGroups(
   const placement = new Map<Cidr, number>();
   const unplaced: Record<Family, Cidr[]> = { 4: [], 6: [] };
   for (const f of [4, 6] as const) {
-    const result = place(wanted[f], f, index);
+    const result = place(wanted[f], f, index, desired.set.ranges(f));
     for (const [cidr, g] of result.placed) placement.set(cidr, g);
     unplaced[f] = result.unplaced;
   }
@@ -212,8 +214,21 @@ function indexPool(target: SecurityGroupTarget, allowlist: string, observed: Sec
   return { groups, ports, caps, owned, unowned, foreign, inPlace, usedNow, usedUnowned };
 }
 
-/** Places one family's prefixes into groups (see the module comment). */
-function place(prefixes: readonly Cidr[], f: Family, index: Index) {
+/**
+ * Places one family's prefixes into groups (see the module comment).
+ *
+ * "Room during the change" counts, besides free quota, our rules that can be revoked first without losing a wanted
+ * address: rules that admit none (`dead`) and copies of a rule another group keeps (`redundant`, possible after a
+ * plan made from a stale read, or by hand). Without them a pool whose free room sits behind such rules was refused
+ * forever although it can hold the list (battery B at twice its fault rate, seed 52139): the new prefix went to a
+ * group full of wanted rules, and no safe order existed there. The write order revokes them first (make-room).
+ */
+function place(
+  prefixes: readonly Cidr[],
+  f: Family,
+  index: Index,
+  wantedRanges: ReadonlyArray<readonly [bigint, bigint]>,
+) {
   const cap = index.caps[f];
   const perPrefix = index.ports.length;
   // Quota after the change (unowned + placed) and during it (everything now + adds so far).
@@ -236,6 +251,7 @@ function place(prefixes: readonly Cidr[], f: Family, index: Index) {
       }
     }
   }
+  const freeable = freeableRules(index, f, placed, wantedRanges);
   const unplaced: Cidr[] = [];
   for (const cidr of prefixes) {
     if (placed.has(cidr)) continue;
@@ -245,11 +261,57 @@ function place(prefixes: readonly Cidr[], f: Family, index: Index) {
       .sort((a, b) => (here?.get(b)?.all ?? 0) - (here?.get(a)?.all ?? 0) || a - b);
     const fitsAfter = (g: number) => after[g]! + perPrefix - (here?.get(g)?.unowned ?? 0) <= cap;
     const fitsDuring = (g: number) => during[g]! + perPrefix - (here?.get(g)?.all ?? 0) <= cap;
-    const g = rank.find((g) => fitsAfter(g) && fitsDuring(g)) ?? rank.find(fitsAfter);
+    const fitsOnceFreed = (g: number) => during[g]! - freeable[g]! + perPrefix - (here?.get(g)?.all ?? 0) <= cap;
+    // Free room first (no revoke before the add), then room behind dead or redundant rules, then any room after.
+    const g =
+      rank.find((g) => fitsAfter(g) && fitsDuring(g)) ??
+      rank.find((g) => fitsAfter(g) && fitsOnceFreed(g)) ??
+      rank.find(fitsAfter);
     if (g === undefined) unplaced.push(cidr);
     else take(cidr, g, here?.get(g));
   }
   return { placed, unplaced };
+}
+
+/**
+ * Per group, our rules of family `f` that can be revoked before any add without losing a wanted address on a
+ * configured port range: those that admit no wanted address, or on a port range no longer configured, and copies of
+ * a rule (same CIDR and ports) that another group keeps in place.
+ */
+function freeableRules(
+  index: Index,
+  f: Family,
+  placed: ReadonlyMap<Cidr, number>,
+  wantedRanges: ReadonlyArray<readonly [bigint, bigint]>,
+): number[] {
+  const out = index.groups.map(() => 0);
+  const configured = new Set(index.ports.map((p) => p.key));
+  const position = new Map(index.groups.map((g, i) => [g, i]));
+  for (const rule of index.owned.values()) {
+    const cidr = rule.cidr!;
+    if (!cidr.includes(':') !== (f === 4)) continue;
+    const g = position.get(rule.groupId)!;
+    const keeper = placed.get(cidr);
+    const redundant = keeper !== undefined && keeper !== g && configured.has(portsText(rule));
+    if (keeper === g) continue;
+    const [start, end] = prefixRange(cidr);
+    const dead = !configured.has(portsText(rule)) || !overlaps(wantedRanges, start, end);
+    if (dead || redundant) out[g]! += 1;
+  }
+  return out;
+}
+
+/** True when some of the sorted, disjoint `ranges` meets [start, end] (binary search). */
+function overlaps(ranges: ReadonlyArray<readonly [bigint, bigint]>, start: bigint, end: bigint): boolean {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranges[mid]![1] < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const r = ranges[lo];
+  return r !== undefined && r[0] <= end;
 }
 
 /** Every ingress rule of the pool now, with its quota cost: the start of the simulated apply. */
