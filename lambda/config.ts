@@ -8,6 +8,8 @@
 import * as z from 'zod';
 import { ConfigError } from './core/errors';
 import { DEFAULT_POLICY } from './core/policy';
+import { FormatSchema } from './format';
+import { zodIssues } from './zod-issues';
 
 /** Environment variable that carries the RuntimeConfig JSON to the function. */
 export const CONFIG_ENV = 'ALLOWLIST_SYNC_CONFIG';
@@ -22,25 +24,7 @@ const name = z
     'a name is 1–64 letters, digits, "-" or "_", starting with a letter or digit',
   );
 
-/** How a source's bytes are read. */
-export const FormatSchema = z.discriminatedUnion('type', [
-  /** One address or prefix a line; `#` comments; blank lines; CRLF; a BOM. */
-  z.strictObject({ type: z.literal('text') }),
-  /** The project's own document: `{ version: 1, entries: [{ prefix, note?, owner?, expires? }] }`. */
-  z.strictObject({ type: z.literal('allowlist') }),
-  /** AWS `ip-ranges.json`, filtered by service and region (both families). */
-  z.strictObject({
-    type: z.literal('aws-ip-ranges'),
-    services: z.array(z.string().min(1)).min(1).optional(),
-    regions: z.array(z.string().min(1)).min(1).optional(),
-  }),
-  /** Google `goog.json` / `cloud.json`. `scopes` filters cloud.json by scope (region). */
-  z.strictObject({ type: z.literal('google'), scopes: z.array(z.string().min(1)).min(1).optional() }),
-  /** GitHub `meta` API document, by the chosen keys (`hooks`, `actions`, …). */
-  z.strictObject({ type: z.literal('github-meta'), keys: z.array(z.string().min(1)).min(1) }),
-]);
-/** A source format with its options. */
-export type Format = z.infer<typeof FormatSchema>;
+export { type Format, FormatSchema } from './format';
 
 /** Optional integrity check of a source's bytes. */
 export const IntegritySchema = z.union([
@@ -187,7 +171,8 @@ export type Guardrails = z.infer<typeof GuardrailsSchema>;
 export const AllowlistSchema = z.strictObject({
   name,
   sources: z.array(SourceSchema).min(1),
-  policy: PolicySchema.default(PolicySchema.parse({})),
+  // A plain object, not PolicySchema.parse({}): parsing at module load makes zod compile a parser, ~10 ms of start-up.
+  policy: PolicySchema.default(() => ({ ...DEFAULT_POLICY, minPrefixLength: { ...DEFAULT_POLICY.minPrefixLength } })),
   targets: z.array(TargetSchema).min(1),
   guardrails: GuardrailsSchema,
 });
@@ -236,12 +221,4 @@ export function parseRuntimeConfigJson(text: string, subject = 'RuntimeConfig'):
   return parseRuntimeConfig(value, subject);
 }
 
-/** One line per zod issue, each naming the field: `allowlists[0].targets[1].groupIds[0]: …`. */
-export function zodIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const path = issue.path
-      .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-      .join('');
-    return `${path || '(root)'}: ${issue.message}`;
-  });
-}
+export { zodIssues } from './zod-issues';

@@ -4,11 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
-import { type Format, FormatSchema, type Policy, zodIssues } from '../../lambda/config';
+import type { Policy } from '../../lambda/config';
 import type { AllowlistInput, BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { AllowlistSyncError, formatProblem, ParseError, PolicyError } from '../../lambda/core/errors';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
+import { type Format, FormatSchema } from '../../lambda/format';
+import { zodIssues } from '../../lambda/zod-issues';
 import type { Io } from './io';
 
 /** A usage error: bad flag or value. Printed as one line with a hint to run --help. */

@@ -67,20 +67,22 @@ function buildSchemas() {
   };
 }
 
-const SCHEMAS = buildSchemas();
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | undefined;
 
-/** The JSON formats' schemas. */
-function schemas(): typeof SCHEMAS {
-  return SCHEMAS;
+/** The JSON formats' schemas, built on first use: a plain-text list never pays for them at start-up. */
+function schemas(): Schemas {
+  built ??= buildSchemas();
+  return built;
 }
 
 /** The zod schema of the structured allowlist document (format `allowlist`). */
-export function allowlistDocumentSchema(): typeof SCHEMAS.document {
-  return SCHEMAS.document;
+export function allowlistDocumentSchema(): Schemas['document'] {
+  return schemas().document;
 }
 
 /** A structured allowlist document. */
-export type AllowlistDocument = z.infer<typeof SCHEMAS.document>;
+export type AllowlistDocument = z.infer<Schemas['document']>;
 
 const decoder = new TextDecoder('utf-8');
 const NO_NOTES: ReadonlyMap<Cidr, EntryNote> = new Map<Cidr, EntryNote>();
