@@ -79,7 +79,11 @@ export async function runScenario(s: Scenario, disturbance: Disturbance = {}): P
   w.ec2.clearFaults();
   w.waf.clearFaults();
   w.dead = false;
-  const refused = first.status === 'refused';
+  // A fault before pre-flight finished (an observe whose SDK retries ran out) fails the run with zero writes, as fail
+  // static wants; whether pre-flight refuses this scenario then shows on a clean dry run, which writes nothing.
+  const refused =
+    first.status === 'refused' ||
+    (first.status === 'failed' && writes === 0 && (await w.run(s.next, { dryRun: true })).status === 'refused');
   if (refused && writes > 0) problems.push(`refused run wrote ${writes} times`);
   const target = refused ? old : s.next;
   let runsToConverge = (await w.converged(target)) ? 1 : 0;
