@@ -69,7 +69,8 @@ export class EntryBuffer {
   /** Appends an IPv6 prefix (four words, length). */
   pushV6(words: ArrayLike<number>, length: number, origin: number): void {
     if (this.v6Count === this.v6Length.length) {
-      const size = Math.max(this.v6Count * 2, 16);
+      // Grows by 4× while small: the IPv6 columns start at 1,024 entries whatever the list's size.
+      const size = Math.max(this.v6Count * (this.v6Count < 65536 ? 4 : 2), 16);
       this.v6Words = grow(this.v6Words, size * 4);
       this.v6Length = grow(this.v6Length, size);
       this.v6Origin = grow(this.v6Origin, size);

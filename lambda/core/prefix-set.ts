@@ -273,13 +273,17 @@ function mergeV6(buffers: readonly EntryBuffer[]): Uint32Array {
   let total = 0;
   for (const b of buffers) total += b.v6Count;
   if (total === 0) return new Uint32Array(0);
-  const words = new Uint32Array(total * 4);
-  const length = new Uint8Array(total);
-  let k = 0;
-  for (const b of buffers) {
-    words.set(b.v6Words.subarray(0, b.v6Count * 4), k * 4);
-    length.set(b.v6Length.subarray(0, b.v6Count), k);
-    k += b.v6Count;
+  // The sort below only reads the columns, so one buffer's columns are used as they are, without a copy.
+  const only = buffers.length === 1 ? buffers[0]! : undefined;
+  const words = only ? only.v6Words.subarray(0, total * 4) : new Uint32Array(total * 4);
+  const length = only ? only.v6Length.subarray(0, total) : new Uint8Array(total);
+  if (!only) {
+    let k = 0;
+    for (const b of buffers) {
+      words.set(b.v6Words.subarray(0, b.v6Count * 4), k * 4);
+      length.set(b.v6Length.subarray(0, b.v6Count), k);
+      k += b.v6Count;
+    }
   }
   const order = sortV6(words, total);
   const out = new Uint32Array(total * 8);
