@@ -316,7 +316,8 @@ describe('SecurityGroupDriver against FakeEc2', () => {
 
 describe('the README section on security groups', () => {
   it('shows a configuration example that the RuntimeConfig schema accepts', () => {
-    const doc = readFileSync(path.resolve(__dirname, '../../docs/readme/31-security-groups.md'), 'utf8');
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const doc = readme.slice(readme.indexOf('## Security groups'), readme.indexOf('## WAF IP sets'));
     const json = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
     const config = parseRuntimeConfigJson(json ?? '');
     expect(config.allowlists[0]?.targets[0]).toMatchObject({ kind: 'security-groups', rulesPerGroup: { ipv4: 60 } });
