@@ -10,7 +10,17 @@
  * Pure: no I/O.
  */
 import { EntryBuffer } from './entries';
-import { type Cidr, type Family, formatV4, formatV6, parseCidr, parsePrefixBytes, scratch } from './prefix';
+import {
+  type Cidr,
+  type Family,
+  formatV4,
+  formatV6,
+  longestZeroRun,
+  parseCidr,
+  parsePrefixBytes,
+  scratch,
+  toGroups,
+} from './prefix';
 
 const POW2 = Array.from({ length: 33 }, (_, k) => 2 ** k);
 const encoder = new TextEncoder();
@@ -497,25 +507,10 @@ class LineWriter {
   readonly v6 = (words: Uint32Array, length: number): void => {
     this.reserve(45);
     const g = this.groups;
-    for (let k = 0; k < 4; k++) {
-      g[2 * k] = words[k]! >>> 16;
-      g[2 * k + 1] = words[k]! & 0xffff;
-    }
-    let bestStart = -1;
-    let bestLen = 1;
-    for (let k = 0; k < 8; ) {
-      if (g[k] !== 0) {
-        k++;
-        continue;
-      }
-      let j = k;
-      while (j < 8 && g[j] === 0) j++;
-      if (j - k > bestLen) {
-        bestStart = k;
-        bestLen = j - k;
-      }
-      k = j;
-    }
+    toGroups(words, g);
+    const run = longestZeroRun(g);
+    const bestStart = run < 0 ? -1 : run >> 4;
+    const bestLen = run & 15;
     for (let k = 0; k < 8; k++) {
       if (k === bestStart) {
         this.buf[this.pos++] = 58;

@@ -458,14 +458,19 @@ export function formatV4(addr: number): string {
   return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
 }
 
-/** Formats an IPv6 address given as four big-endian words in RFC 5952 form. */
-export function formatV6(words: ArrayLike<number>): string {
-  const g = [0, 0, 0, 0, 0, 0, 0, 0];
+/** Splits an IPv6 address given as four big-endian words into its eight 16-bit groups. */
+export function toGroups(words: ArrayLike<number>, out: { [k: number]: number }): void {
   for (let k = 0; k < 4; k++) {
-    g[2 * k] = words[k]! >>> 16;
-    g[2 * k + 1] = words[k]! & 0xffff;
+    out[2 * k] = words[k]! >>> 16;
+    out[2 * k + 1] = words[k]! & 0xffff;
   }
-  // Longest run of two or more zero groups; the first one wins a tie (RFC 5952 section 4.2).
+}
+
+/**
+ * Where RFC 5952 puts the `::`: the longest run of two or more zero groups, the first one winning a tie (section
+ * 4.2). Returns `start * 16 + length`, or -1 when no run qualifies.
+ */
+export function longestZeroRun(g: ArrayLike<number>): number {
   let bestStart = -1;
   let bestLen = 1;
   for (let k = 0; k < 8; ) {
@@ -481,6 +486,16 @@ export function formatV6(words: ArrayLike<number>): string {
     }
     k = j;
   }
+  return bestStart < 0 ? -1 : bestStart * 16 + bestLen;
+}
+
+/** Formats an IPv6 address given as four big-endian words in RFC 5952 form. */
+export function formatV6(words: ArrayLike<number>): string {
+  const g = [0, 0, 0, 0, 0, 0, 0, 0];
+  toGroups(words, g);
+  const run = longestZeroRun(g);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestLen = run & 15;
   if (bestStart < 0) return g.map((x) => x.toString(16)).join(':');
   const head = g
     .slice(0, bestStart)

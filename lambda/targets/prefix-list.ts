@@ -25,9 +25,9 @@ import {
   planPrefixLists,
 } from '../core/plan-prefix-list';
 import { type Family, parseCidr } from '../core/prefix';
-import { ApplyDeadlineError } from './security-group';
 import {
   type ApplyContext,
+  ApplyDeadlineError,
   type ApplyResult,
   type Desired,
   StateConflictError,

@@ -21,7 +21,6 @@ import {
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { OWNER_TAG_KEY } from '../config';
-import { AllowlistSyncError } from '../core/errors';
 import {
   type AuthorizeWrite,
   type ObservedRule,
@@ -36,6 +35,7 @@ import {
 import { type Family, parseCidr } from '../core/prefix';
 import {
   type ApplyContext,
+  ApplyDeadlineError,
   type ApplyResult,
   type Desired,
   StateConflictError,
@@ -53,20 +53,7 @@ export const SECURITY_GROUP_CONFLICTS: ReadonlySet<string> = new Set([
 /** Values per `group-id` filter: EC2 caps a filter's values at 200. */
 const FILTER_VALUES_MAX = 200;
 
-/** The run's deadline passed before a write: the calls already made leave the pool safe (every prefix of the order is). */
-export class ApplyDeadlineError extends AllowlistSyncError {
-  override name = 'ApplyDeadlineError';
-  constructor(
-    readonly targetId: string,
-    readonly done: number,
-    readonly total: number,
-  ) {
-    super(
-      `${targetId}: the run's deadline passed after ${done} of ${total} write calls; the pool is in a safe ` +
-        'intermediate state and the next run completes the change',
-    );
-  }
-}
+export { ApplyDeadlineError } from './types';
 
 /** Keeps a pool of security groups equal to an allowlist. */
 export class SecurityGroupDriver implements TargetDriver<SecurityGroupObserved, SecurityGroupWrite> {

@@ -6,6 +6,7 @@
  * decide. The report is plain data: the handler returns it, the CLI prints it, the tests assert on it.
  */
 import type { Target } from '../config';
+import { AllowlistSyncError } from '../core/errors';
 import type { Cidr, Family } from '../core/prefix';
 import type { PrefixSet } from '../core/prefix-set';
 
@@ -204,3 +205,18 @@ export interface RunReport {
 
 /** The families, in report order. */
 export const FAMILIES: readonly Family[] = [4, 6];
+
+/** The run's deadline passed before a write: the calls already made leave the target safe (every prefix of the write order keeps P3-P5). */
+export class ApplyDeadlineError extends AllowlistSyncError {
+  override name = 'ApplyDeadlineError';
+  constructor(
+    readonly targetId: string,
+    readonly done: number,
+    readonly total: number,
+  ) {
+    super(
+      `${targetId}: the run's deadline passed after ${done} of ${total} write calls; the target is in a safe ` +
+        'intermediate state and the next run completes the change',
+    );
+  }
+}

@@ -12,9 +12,9 @@ import type { Target } from '../config';
 import { AllowlistSyncError, ConfigError } from '../core/errors';
 import { type ObservedIpSet, planWafIpSets, type WafIpSetsObserved, type WafIpSetWrite } from '../core/plan-waf-ip-set';
 import { type Cidr, type Family, parseCidr } from '../core/prefix';
-import { ApplyDeadlineError } from './security-group';
 import {
   type ApplyContext,
+  ApplyDeadlineError,
   type ApplyResult,
   type Desired,
   StateConflictError,
