@@ -120,6 +120,8 @@ function assemble(set: PrefixSet, parsed: readonly ParsedSource[]): BuiltAllowli
       generatedAt = p.generatedAt;
   }
   let cidrs: { 4: Cidr[]; 6: Cidr[] } | undefined;
+  // Counted on first use: counting splits every range into CIDRs, which `aggregate` does once more to print them.
+  let prefixes: { 4: number; 6: number } | undefined;
   return {
     set,
     get cidrs() {
@@ -129,7 +131,10 @@ function assemble(set: PrefixSet, parsed: readonly ParsedSource[]): BuiltAllowli
     notes,
     counts: {
       read: { 4: read4, 6: read6 },
-      prefixes: { 4: set.prefixCount(4), 6: set.prefixCount(6) },
+      get prefixes() {
+        prefixes ??= { 4: set.prefixCount(4), 6: set.prefixCount(6) };
+        return prefixes;
+      },
       expired: expired.length,
     },
     expired,
