@@ -301,32 +301,68 @@ function mergeV6(buffers: readonly EntryBuffer[]): Uint32Array {
   }
   const order = sortV6(words, total);
   const out = new Uint32Array(total * 8);
-  let last = -8; // offset of the current range in `out`
-  const end = new Uint32Array(4);
+  let n = 0; // ranges written
+  // The current range's last address, word by word. Straight-line code on locals: this loop runs once over every
+  // entry, much of it before the JIT has optimized it, where calls and typed-array temporaries cost the most.
+  let d0 = 0;
+  let d1 = 0;
+  let d2 = 0;
+  let d3 = 0;
   for (let i = 0; i < total; i++) {
-    const at = 4 * order[i]!;
-    endOf(words, at, length[order[i]!]!, end);
-    // Extends the current range when this entry starts at or before its end + 1.
-    if (last >= 0 && startsWithin(words, at, out, last + 4)) {
-      if (compare(end, 0, out, last + 4) > 0) {
-        out[last + 4] = end[0]!;
-        out[last + 5] = end[1]!;
-        out[last + 6] = end[2]!;
-        out[last + 7] = end[3]!;
+    const entry = order[i]!;
+    const at = 4 * entry;
+    const s0 = words[at]!;
+    const s1 = words[at + 1]!;
+    const s2 = words[at + 2]!;
+    const s3 = words[at + 3]!;
+    const m = 4 * length[entry]!;
+    const e0 = (s0 | HOST_MASK[m]!) >>> 0;
+    const e1 = (s1 | HOST_MASK[m + 1]!) >>> 0;
+    const e2 = (s2 | HOST_MASK[m + 2]!) >>> 0;
+    const e3 = (s3 | HOST_MASK[m + 3]!) >>> 0;
+    if (n > 0) {
+      // Joins the current range when start ≤ end + 1: start ≤ end, or start = end + 1 (end's trailing all-ones words
+      // carry into the first word that is not all ones).
+      const within = s0 !== d0 ? s0 < d0 : s1 !== d1 ? s1 < d1 : s2 !== d2 ? s2 < d2 : s3 <= d3;
+      const adjacent =
+        !within &&
+        (d3 !== 0xffffffff
+          ? s3 === d3 + 1 && s2 === d2 && s1 === d1 && s0 === d0
+          : s3 === 0 &&
+            (d2 !== 0xffffffff
+              ? s2 === d2 + 1 && s1 === d1 && s0 === d0
+              : s2 === 0 &&
+                (d1 !== 0xffffffff ? s1 === d1 + 1 && s0 === d0 : s1 === 0 && d0 !== 0xffffffff && s0 === d0 + 1)));
+      if (within || adjacent) {
+        if (e0 !== d0 ? e0 > d0 : e1 !== d1 ? e1 > d1 : e2 !== d2 ? e2 > d2 : e3 > d3) {
+          d0 = e0;
+          d1 = e1;
+          d2 = e2;
+          d3 = e3;
+          const o = 8 * (n - 1) + 4;
+          out[o] = e0;
+          out[o + 1] = e1;
+          out[o + 2] = e2;
+          out[o + 3] = e3;
+        }
+        continue;
       }
-    } else {
-      last += 8;
-      out[last] = words[at]!;
-      out[last + 1] = words[at + 1]!;
-      out[last + 2] = words[at + 2]!;
-      out[last + 3] = words[at + 3]!;
-      out[last + 4] = end[0]!;
-      out[last + 5] = end[1]!;
-      out[last + 6] = end[2]!;
-      out[last + 7] = end[3]!;
     }
+    const o = 8 * n++;
+    out[o] = s0;
+    out[o + 1] = s1;
+    out[o + 2] = s2;
+    out[o + 3] = s3;
+    out[o + 4] = e0;
+    out[o + 5] = e1;
+    out[o + 6] = e2;
+    out[o + 7] = e3;
+    d0 = e0;
+    d1 = e1;
+    d2 = e2;
+    d3 = e3;
   }
-  return out.slice(0, last + 8);
+  return out.slice(0, 8 * n);
 }
 
 /** Little-endian: element i of a BigUint64Array is words 2i (low) and 2i+1 (high) of a Uint32Array view. */
@@ -371,14 +407,17 @@ function sortV6(words: Uint32Array, total: number): Uint32Array {
   return order;
 }
 
-/** Writes start | hostmask(length) into `out`. */
-function endOf(words: Uint32Array, at: number, length: number, out: Uint32Array): void {
-  for (let k = 0; k < 4; k++) {
-    const keep = length - 32 * k;
-    const host = keep >= 32 ? 0 : keep <= 0 ? 0xffffffff : 0xffffffff >>> keep;
-    out[k] = (words[at + k]! | host) >>> 0;
+/** For each prefix length 0–128, the host mask of each of the four words: `end = start | mask`. */
+const HOST_MASK = (() => {
+  const table = new Uint32Array(129 * 4);
+  for (let length = 0; length <= 128; length++) {
+    for (let k = 0; k < 4; k++) {
+      const keep = length - 32 * k;
+      table[4 * length + k] = keep >= 32 ? 0 : keep <= 0 ? 0xffffffff : 0xffffffff >>> keep;
+    }
   }
-}
+  return table;
+})();
 
 /** Lexicographic comparison of two 128-bit values. */
 function compare(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
@@ -387,24 +426,6 @@ function compare(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number
     if (d !== 0) return d;
   }
   return 0;
-}
-
-/** True when start ≤ end + 1 (the entry overlaps or touches the range ending at `end`). */
-function startsWithin(start: Uint32Array, si: number, end: Uint32Array, ei: number): boolean {
-  if (compare(start, si, end, ei) <= 0) return true;
-  // start > end: adjacent when start = end + 1, i.e. end's trailing ones become start's trailing zeros.
-  for (let k = 3; k >= 0; k--) {
-    const e = end[ei + k]!;
-    const s = start[si + k]!;
-    if (e === 0xffffffff) {
-      if (s !== 0) return false;
-      continue;
-    }
-    if (s !== e + 1) return false;
-    for (let j = k - 1; j >= 0; j--) if (start[si + j] !== end[ei + j]) return false;
-    return true;
-  }
-  return false; // end is all ones: nothing follows it
 }
 
 const cursor = new Uint32Array(4);
