@@ -85,63 +85,11 @@ function hexValue(c: number): number {
  */
 export function parsePrefixBytes(bytes: Uint8Array, start: number, end: number): number {
   if (start >= end) return ParseCode.EMPTY;
-  // Fast path: a strict dotted quad with an optional /length, in one pass. Anything else (a hex digit, a colon)
-  // falls through to the general path, which decides the family from the first separator.
-  let addr = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let i = start;
-  for (; i < end; i++) {
-    const c = bytes[i]!;
-    const d = c - C_0;
-    if (d >= 0 && d <= 9) {
-      // Until the first dot this may still be an IPv6 group ("2001:", "0db8:"): let the general path decide.
-      if (digits > 0 && part === 0) return dots === 0 ? parseGeneral(bytes, start, end) : ParseCode.V4_LEADING_ZERO;
-      part = part * 10 + d;
-      if (++digits > 3) return dots === 0 ? parseGeneral(bytes, start, end) : ParseCode.V4_OCTET;
-    } else if (c === C_DOT) {
-      if (digits === 0 || dots === 3) return ParseCode.V4_PARTS;
-      if (part > 255) return ParseCode.V4_OCTET;
-      dots++;
-      addr = addr * 256 + part;
-      part = 0;
-      digits = 0;
-    } else {
-      break;
-    }
-  }
-  if (dots === 0) return parseGeneral(bytes, start, end);
-  if (i < end && bytes[i] !== C_SLASH) {
-    const c = bytes[i]!;
-    return c === C_PERCENT
-      ? ParseCode.ZONE
-      : c === C_COLON || hexValue(c) >= 0
-        ? parseGeneral(bytes, start, end)
-        : ParseCode.NOT_AN_ADDRESS;
-  }
-  if (digits === 0 || dots !== 3) return ParseCode.V4_PARTS;
-  if (part > 255) return ParseCode.V4_OCTET;
-  addr = addr * 256 + part;
-  let length = 32;
-  scratch.bare = i === end;
-  if (i < end) {
-    const first = i + 1;
-    if (first >= end || end - first > 2) return ParseCode.LENGTH_SYNTAX;
-    length = 0;
-    for (let k = first; k < end; k++) {
-      const d = bytes[k]! - C_0;
-      if (d < 0 || d > 9) return ParseCode.LENGTH_SYNTAX;
-      length = length * 10 + d;
-    }
-    if (bytes[first] === C_0 && end - first > 1) return ParseCode.LENGTH_SYNTAX;
-    if (length > 32) return ParseCode.LENGTH_RANGE;
-  }
-  scratch.length = length;
-  const net = length === 0 ? 0 : (addr & ((0xffffffff << (32 - length)) >>> 0)) >>> 0;
-  scratch.hostBits = net !== addr;
-  scratch.v4 = net;
-  return ParseCode.V4;
+  // The common case, a strict dotted quad with an optional /length, in one pass (parseV4Line stops at a line end,
+  // which a trimmed range never holds, so anything it stops short of — or a final CR — is left to the general path).
+  if (parseV4Line(bytes, start, end) === end && bytes[end - 1] !== C_CR) return ParseCode.V4;
+  // Everything else, and every error, goes the general way: it decides the family and names what is wrong.
+  return parseGeneral(bytes, start, end);
 }
 
 /**
@@ -209,8 +157,12 @@ export function parseV4Line(bytes: Uint8Array, pos: number, n: number): number {
   return i;
 }
 
-/** The general path: finds the slash, picks the family from the first separator, parses either. */
-function parseGeneral(bytes: Uint8Array, start: number, end: number): number {
+/**
+ * The general path: finds the slash, picks the family from the first separator, parses either, and names every
+ * error. {@link parsePrefixBytes} tries the one-pass IPv4 line first; exported as the independent reference that the
+ * fast paths are tested against.
+ */
+export function parseGeneral(bytes: Uint8Array, start: number, end: number): number {
   let slash = -1;
   let family = 0;
   for (let i = start; i < end; i++) {

@@ -1,29 +1,10 @@
-import { execSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, ensureBuilt, ROOT } from './built-cli';
 
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/bin/allowlist-sync.js');
 const DATA = path.resolve(ROOT, '../shared/data');
-
-/**
- * Builds the CLI (`npm run build`: one esbuild bundle at dist/bin/allowlist-sync.js) when it is missing or older
- * than the sources it bundles. `npm test` builds first; this covers running vitest alone.
- */
-function ensureBuilt(): void {
-  const newest = ['bin', 'bin/commands', 'lambda', 'lambda/core', 'lambda/sources']
-    .flatMap((dir) => readdirSync(path.join(ROOT, dir)).map((f) => statSync(path.join(ROOT, dir, f)).mtimeMs))
-    .reduce((a, b) => Math.max(a, b), 0);
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest) return;
-  execSync('npm run build --silent', { cwd: ROOT, stdio: 'pipe' });
-}
-
-function cli(args: string[], input?: string) {
-  const run = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: ROOT });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 let dir = '';
 function file(name: string, body: string): string {
