@@ -106,7 +106,7 @@ export class PrefixSet {
   /** The minimal CIDR list as text, one a line, IPv4 then IPv6, written straight into bytes (no string a line). */
   toText(): Uint8Array {
     const writer = new LineWriter(this.v4.length * 20 + this.v6.length * 12 + 64);
-    for (let i = 0; i < this.v4.length; i += 2) splitV4(this.v4[i]!, this.v4[i + 1]!, writer.v4);
+    writer.v4Ranges(this.v4);
     for (let r = 0; r < this.v6.length; r += 8) splitV6(this.v6, r, writer.v6);
     return writer.bytes();
   }
@@ -180,56 +180,94 @@ export function cidrRange(cidr: Cidr): [bigint, bigint, Family] {
 const RADIX_THRESHOLD = 4096;
 
 /**
- * LSD radix sort of IPv4 entries on the address, carrying the length along: three passes of 11 bits. Its 2,048-slot
- * count table stays in L1 and the scatter writes go to 2,048 streams; with 16-bit digits (two passes, 65,536 slots)
- * the cache misses cost more than the extra pass (measured: 1M entries, ~20% faster).
+ * LSD radix sort of IPv4 entries on the address, carrying the length along: two passes of 16 bits, both count
+ * tables filled in one read of the input, a pass skipped when every entry has the same digit. Written as three flat
+ * loops because it runs once per process, mostly before the JIT has optimized it: this shape reaches optimized
+ * code sooner than a loop over the passes. Measured on 1M entries in a fresh process: 2 × 16 bits ~30 ms, 3 × 11
+ * bits in one function with a shared count pass ~35 ms, 3 × 11 bits with a count pass each ~57 ms.
  */
 function radixSortV4(
   address: Uint32Array<ArrayBuffer>,
   length: Uint8Array<ArrayBuffer>,
 ): [Uint32Array<ArrayBuffer>, Uint8Array<ArrayBuffer>] {
   const total = address.length;
-  let tmpAddress = new Uint32Array(total);
-  let tmpLength = new Uint8Array(total);
-  const counts = new Uint32Array(2048);
-  for (const shift of [0, 11, 22]) {
-    counts.fill(0);
-    for (let i = 0; i < total; i++) counts[(address[i]! >>> shift) & 0x7ff]!++;
-    if (counts[(address[0]! >>> shift) & 0x7ff] === total) continue; // one bucket: already in order
-    let sum = 0;
-    for (let d = 0; d < 2048; d++) {
-      const c = counts[d]!;
-      counts[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < total; i++) {
-      const a = address[i]!;
-      const slot = counts[(a >>> shift) & 0x7ff]!++;
-      tmpAddress[slot] = a;
-      tmpLength[slot] = length[i]!;
-    }
-    [address, tmpAddress] = [tmpAddress, address];
-    [length, tmpLength] = [tmpLength, length];
+  const low = new Int32Array(65536);
+  const high = new Int32Array(65536);
+  for (let i = 0; i < total; i++) {
+    const a = address[i]!;
+    low[a & 0xffff]!++;
+    high[a >>> 16]!++;
   }
-  return [address, length];
+  // One bucket holding every entry: that pass would not move anything.
+  const sortLow = low[address[0]! & 0xffff] !== total;
+  const sortHigh = high[address[0]! >>> 16] !== total;
+  let sumLow = 0;
+  let sumHigh = 0;
+  for (let d = 0; d < 65536; d++) {
+    const l = low[d]!;
+    low[d] = sumLow;
+    sumLow += l;
+    const h = high[d]!;
+    high[d] = sumHigh;
+    sumHigh += h;
+  }
+  // Never writes its input (it may be a parser's buffer): the first pass moves entries to a new pair of columns, the
+  // second to another.
+  let fromAddress = address;
+  let fromLength = length;
+  let toAddress = new Uint32Array(total);
+  let toLength = new Uint8Array(total);
+  if (sortLow) {
+    for (let i = 0; i < total; i++) {
+      const a = fromAddress[i]!;
+      const slot = low[a & 0xffff]!++;
+      toAddress[slot] = a;
+      toLength[slot] = fromLength[i]!;
+    }
+    fromAddress = toAddress;
+    fromLength = toLength;
+    toAddress = sortHigh ? new Uint32Array(total) : toAddress;
+    toLength = sortHigh ? new Uint8Array(total) : toLength;
+  }
+  if (sortHigh) {
+    for (let i = 0; i < total; i++) {
+      const a = fromAddress[i]!;
+      const slot = high[a >>> 16]!++;
+      toAddress[slot] = a;
+      toLength[slot] = fromLength[i]!;
+    }
+    fromAddress = toAddress;
+    fromLength = toLength;
+  }
+  return [fromAddress, fromLength];
 }
 
 function mergeV4(buffers: readonly EntryBuffer[]): Float64Array {
   let total = 0;
   for (const b of buffers) total += b.v4Count;
-  let address = new Uint32Array(total);
-  let length = new Uint8Array(total);
-  let k = 0;
-  for (const b of buffers) {
-    address.set(b.v4Address.subarray(0, b.v4Count), k);
-    length.set(b.v4Length.subarray(0, b.v4Count), k);
-    k += b.v4Count;
+  // The sorts below leave their input as it is, so one buffer's columns are used without a copy.
+  let address: Uint32Array<ArrayBuffer>;
+  let length: Uint8Array<ArrayBuffer>;
+  if (buffers.length === 1) {
+    address = buffers[0]!.v4Address.subarray(0, total) as Uint32Array<ArrayBuffer>;
+    length = buffers[0]!.v4Length.subarray(0, total) as Uint8Array<ArrayBuffer>;
+  } else {
+    address = new Uint32Array(total);
+    length = new Uint8Array(total);
+    let k = 0;
+    for (const b of buffers) {
+      address.set(b.v4Address.subarray(0, b.v4Count), k);
+      length.set(b.v4Length.subarray(0, b.v4Count), k);
+      k += b.v4Count;
+    }
   }
   if (total < RADIX_THRESHOLD) {
-    // Small inputs (a planner's sets, one prefix): a native sort beats three counting passes.
+    // Small inputs (a planner's sets, one prefix): a native sort beats the counting passes.
     const keys = new Float64Array(total);
     for (let i = 0; i < total; i++) keys[i] = address[i]! * 64 + length[i]!;
     keys.sort();
+    address = new Uint32Array(total);
+    length = new Uint8Array(total);
     for (let i = 0; i < total; i++) {
       const key = keys[i]!;
       length[i] = key % 64;
@@ -492,6 +530,17 @@ function addPowerOfTwo(w: Uint32Array, bits: number): boolean {
 
 // ---- Output ----
 
+/** For each byte value 0–255: its decimal digit count, then the digits as ASCII (unused slots zero). */
+const OCTET = (() => {
+  const table = new Uint8Array(256 * 4);
+  for (let v = 0; v < 256; v++) {
+    const digits = String(v);
+    table[4 * v] = digits.length;
+    for (let k = 0; k < digits.length; k++) table[4 * v + 1 + k] = digits.charCodeAt(k);
+  }
+  return table;
+})();
+
 /** Appends canonical prefix lines to a growing byte buffer. */
 class LineWriter {
   private buf: Uint8Array;
@@ -509,20 +558,65 @@ class LineWriter {
     this.buf = next;
   }
 
-  /** Writes `a.b.c.d/len\n`. */
-  readonly v4 = (addr: number, length: number): void => {
-    this.reserve(19);
-    this.decimal(addr >>> 24);
-    this.buf[this.pos++] = 46;
-    this.decimal((addr >>> 16) & 255);
-    this.buf[this.pos++] = 46;
-    this.decimal((addr >>> 8) & 255);
-    this.buf[this.pos++] = 46;
-    this.decimal(addr & 255);
-    this.buf[this.pos++] = 47;
-    this.decimal(length);
-    this.buf[this.pos++] = 10;
-  };
+  /**
+   * Writes the minimal CIDR lines of IPv4 ranges ([start, end] pairs): {@link splitV4} and the dotted quad inline on
+   * locals, each octet copied from a table, because this loop runs once per process over up to millions of lines.
+   */
+  v4Ranges(ranges: Float64Array): void {
+    let buf = this.buf;
+    let pos = this.pos;
+    for (let r = 0; r < ranges.length; r += 2) {
+      let s = ranges[r]!;
+      const e = ranges[r + 1]!;
+      while (s <= e) {
+        const align = s === 0 ? 32 : 31 - Math.clz32(s & -s);
+        const span = e - s + 1;
+        const fit = span >= 4294967296 ? 32 : 31 - Math.clz32(span);
+        const bits = align < fit ? align : fit;
+        if (pos + 19 > buf.length) {
+          this.pos = pos;
+          this.reserve(19);
+          buf = this.buf;
+        }
+        let o = 4 * (s >>> 24);
+        let k = OCTET[o]!;
+        buf[pos] = OCTET[o + 1]!;
+        buf[pos + 1] = OCTET[o + 2]!;
+        buf[pos + 2] = OCTET[o + 3]!;
+        pos += k;
+        buf[pos++] = 46;
+        o = 4 * ((s >>> 16) & 255);
+        k = OCTET[o]!;
+        buf[pos] = OCTET[o + 1]!;
+        buf[pos + 1] = OCTET[o + 2]!;
+        buf[pos + 2] = OCTET[o + 3]!;
+        pos += k;
+        buf[pos++] = 46;
+        o = 4 * ((s >>> 8) & 255);
+        k = OCTET[o]!;
+        buf[pos] = OCTET[o + 1]!;
+        buf[pos + 1] = OCTET[o + 2]!;
+        buf[pos + 2] = OCTET[o + 3]!;
+        pos += k;
+        buf[pos++] = 46;
+        o = 4 * (s & 255);
+        k = OCTET[o]!;
+        buf[pos] = OCTET[o + 1]!;
+        buf[pos + 1] = OCTET[o + 2]!;
+        buf[pos + 2] = OCTET[o + 3]!;
+        pos += k;
+        buf[pos++] = 47;
+        o = 4 * (32 - bits);
+        k = OCTET[o]!;
+        buf[pos] = OCTET[o + 1]!;
+        buf[pos + 1] = OCTET[o + 2]!;
+        pos += k;
+        buf[pos++] = 10;
+        s += POW2[bits]!;
+      }
+    }
+    this.pos = pos;
+  }
 
   /** Writes an RFC 5952 IPv6 prefix line. */
   readonly v6 = (words: Uint32Array, length: number): void => {

@@ -100,30 +100,32 @@ export function parsePrefixBytes(bytes: Uint8Array, start: number, end: number):
  * {@link parsePrefixBytes} accepts, so it changes speed, never results.
  */
 export function parseV4Line(bytes: Uint8Array, pos: number, n: number): number {
-  let addr = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
   let i = pos;
-  for (; i < n; i++) {
-    const c = bytes[i]!;
-    const d = c - C_0;
-    if (d >= 0 && d <= 9) {
-      if (digits > 0 && part === 0) return -1;
-      part = part * 10 + d;
-      if (++digits > 3) return -1;
-    } else if (c === C_DOT) {
-      if (digits === 0 || dots === 3 || part > 255) return -1;
-      dots++;
-      addr = addr * 256 + part;
-      part = 0;
-      digits = 0;
-    } else {
-      break;
+  let addr = 0;
+  // Four octets, each one to three digits read without a loop (a leading zero or a value over 255 is refused).
+  for (let k = 0; k < 4; k++) {
+    let v = i < n ? bytes[i]! - C_0 : -1;
+    if (v < 0 || v > 9) return -1;
+    i++;
+    let c = i < n ? bytes[i]! : 0;
+    if (c >= C_0 && c <= C_9) {
+      if (v === 0) return -1;
+      v = v * 10 + (c - C_0);
+      i++;
+      c = i < n ? bytes[i]! : 0;
+      if (c >= C_0 && c <= C_9) {
+        v = v * 10 + (c - C_0);
+        if (v > 255) return -1;
+        i++;
+        c = i < n ? bytes[i]! : 0;
+      }
+    }
+    addr = addr * 256 + v;
+    if (k < 3) {
+      if (c !== C_DOT) return -1;
+      i++;
     }
   }
-  if (dots !== 3 || digits === 0 || part > 255) return -1;
-  addr = addr * 256 + part;
   let length = 32;
   scratch.bare = true;
   if (i < n && bytes[i] === C_SLASH) {
