@@ -10,20 +10,11 @@
  * Pure: no I/O.
  */
 import { EntryBuffer } from './entries';
-import {
-  type Cidr,
-  type Family,
-  formatV4,
-  formatV6,
-  longestZeroRun,
-  parseCidr,
-  parsePrefixBytes,
-  scratch,
-  toGroups,
-} from './prefix';
+import { type Cidr, type Family, longestZeroRun, parseCidr, parsePrefixBytes, scratch } from './prefix';
 
 const POW2 = Array.from({ length: 33 }, (_, k) => 2 ** k);
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** An immutable set of IPv4 and IPv6 addresses. */
 export class PrefixSet {
@@ -74,9 +65,9 @@ export class PrefixSet {
 
   /** Number of prefixes in the minimal CIDR list of one family, or of both. */
   prefixCount(family?: Family): number {
+    const text = this.familyText(family);
     let n = 0;
-    if (family !== 6) for (let i = 0; i < this.v4.length; i += 2) n += splitV4(this.v4[i]!, this.v4[i + 1]!, null);
-    if (family !== 4) for (let r = 0; r < this.v6.length; r += 8) n += splitV6(this.v6, r, null);
+    for (let i = 0; i < text.length; i++) if (text[i] === 10) n++;
     return n;
   }
 
@@ -89,26 +80,23 @@ export class PrefixSet {
 
   /** The minimal list of canonical CIDRs covering exactly this set: IPv4 ascending, then IPv6 ascending. */
   toCidrs(family?: Family): Cidr[] {
-    const out: Cidr[] = [];
-    if (family !== 6) {
-      for (let i = 0; i < this.v4.length; i += 2) {
-        splitV4(this.v4[i]!, this.v4[i + 1]!, (s, len) => out.push(`${formatV4(s)}/${len}` as Cidr));
-      }
-    }
-    if (family !== 4) {
-      for (let r = 0; r < this.v6.length; r += 8) {
-        splitV6(this.v6, r, (w, len) => out.push(`${formatV6(w)}/${len}` as Cidr));
-      }
-    }
-    return out;
+    const text = decoder.decode(this.familyText(family));
+    return text === '' ? [] : (text.slice(0, -1).split('\n') as Cidr[]);
   }
 
-  /** The minimal CIDR list as text, one a line, IPv4 then IPv6, written straight into bytes (no string a line). */
+  /**
+   * The minimal CIDR list as text, one a line, IPv4 then IPv6, written straight into bytes (no string a line). The
+   * one place that splits ranges into CIDRs: {@link toCidrs} and {@link prefixCount} read its lines.
+   */
   toText(): Uint8Array {
     const writer = new LineWriter(this.v4.length * 20 + this.v6.length * 12 + 64);
     writer.v4Ranges(this.v4);
-    for (let r = 0; r < this.v6.length; r += 8) splitV6(this.v6, r, writer.v6);
+    writer.v6Ranges(this.v6);
     return writer.bytes();
+  }
+
+  private familyText(family: Family | undefined): Uint8Array {
+    return family === undefined ? this.toText() : this.only(family).toText();
   }
 
   /** Addresses in this set or in `other`. */
@@ -301,24 +289,6 @@ function mergeV4(buffers: readonly EntryBuffer[]): Float64Array {
   return out.slice(0, n);
 }
 
-/**
- * Splits [s, e] into maximal aligned blocks, ascending, calling `emit(start, length)` for each when given; returns
- * the number of blocks. Each block is the largest one aligned at s that ends within e: O(1) with clz32.
- */
-function splitV4(s: number, e: number, emit: ((start: number, length: number) => void) | null): number {
-  let n = 0;
-  while (s <= e) {
-    const align = s === 0 ? 32 : 31 - Math.clz32(s & -s);
-    const span = e - s + 1;
-    const fit = span >= 4294967296 ? 32 : 31 - Math.clz32(span);
-    const bits = Math.min(align, fit);
-    if (emit) emit(s, 32 - bits);
-    n++;
-    s += POW2[bits]!;
-  }
-  return n;
-}
-
 // ---- IPv6: 128-bit values as four big-endian 32-bit words ----
 
 function mergeV6(buffers: readonly EntryBuffer[]): Uint32Array {
@@ -424,25 +394,51 @@ function sortV6(words: Uint32Array, total: number): Uint32Array {
   }
   keys.sort();
   const order = new Uint32Array(total);
-  for (let i = 0; i < total; i++) order[i] = view[2 * i + lo]! & mask;
-  // Entries whose keys share the address bits are in index order: sort each such run by full address.
+  // Entries whose keys share the address bits are in index order: sort each such run by full address. Runs are
+  // short in real lists (duplicates, hosts of one network), so an insertion sort on words 1–3 does it in place; a
+  // long run (thousands of hosts of one /64) takes the comparison sort.
   let runStart = 0;
-  for (let i = 1; i <= total; i++) {
-    if (
-      i < total &&
-      view[2 * i + 1 - lo] === view[2 * runStart + 1 - lo] &&
-      (view[2 * i + lo]! & ~mask) === (view[2 * runStart + lo]! & ~mask)
-    ) {
-      continue;
+  let runHigh = view[1 - lo]!;
+  let runLow = view[lo]! & ~mask;
+  for (let i = 0; i <= total; i++) {
+    if (i < total) {
+      const low = view[2 * i + lo]!;
+      order[i] = low & mask;
+      if (view[2 * i + 1 - lo] === runHigh && (low & ~mask) === runLow) continue;
     }
-    if (i - runStart > 1) {
-      const run = Array.from(order.subarray(runStart, i));
-      run.sort((x, y) => compare(words, 4 * x, words, 4 * y));
-      order.set(run, runStart);
+    if (i - runStart > 1) sortRun(words, order, runStart, i);
+    if (i < total) {
+      runStart = i;
+      runHigh = view[2 * i + 1 - lo]!;
+      runLow = view[2 * i + lo]! & ~mask;
     }
-    runStart = i;
   }
   return order;
+}
+
+/** Sorts `order[from, to)` (entries whose word 0 is equal) by words 1–3 of their addresses. */
+function sortRun(words: Uint32Array, order: Uint32Array, from: number, to: number): void {
+  if (to - from > 32) {
+    const run = Array.from(order.subarray(from, to));
+    run.sort((x, y) => compare(words, 4 * x, words, 4 * y));
+    order.set(run, from);
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const entry = order[i]!;
+    const a1 = words[4 * entry + 1]!;
+    const a2 = words[4 * entry + 2]!;
+    const a3 = words[4 * entry + 3]!;
+    let j = i - 1;
+    for (; j >= from; j--) {
+      const other = 4 * order[j]!;
+      const b1 = words[other + 1]!;
+      const b2 = words[other + 2]!;
+      if (b1 < a1 || (b1 === a1 && (b2 < a2 || (b2 === a2 && words[other + 3]! <= a3)))) break;
+      order[j + 1] = order[j]!;
+    }
+    order[j + 1] = entry;
+  }
 }
 
 /** For each prefix length 0–128, the host mask of each of the four words: `end = start | mask`. */
@@ -466,69 +462,30 @@ function compare(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number
   return 0;
 }
 
-const cursor = new Uint32Array(4);
-const diff = new Uint32Array(4);
-
-/** Splits the range at `r` (8 words) into maximal aligned blocks; like {@link splitV4}. */
-function splitV6(ranges: Uint32Array, r: number, emit: ((start: Uint32Array, length: number) => void) | null): number {
-  let n = 0;
-  cursor[0] = ranges[r]!;
-  cursor[1] = ranges[r + 1]!;
-  cursor[2] = ranges[r + 2]!;
-  cursor[3] = ranges[r + 3]!;
-  while (compare(cursor, 0, ranges, r + 4) <= 0) {
-    // diff = end - cursor (≥ 0); the block must fit span = diff + 1.
-    let borrow = 0;
-    for (let k = 3; k >= 0; k--) {
-      let d = ranges[r + 4 + k]! - cursor[k]! - borrow;
-      borrow = d < 0 ? 1 : 0;
-      if (d < 0) d += 4294967296;
-      diff[k] = d;
-    }
-    const bits = Math.min(trailingZeros128(cursor), floorLog2PlusOne(diff));
-    if (emit) emit(cursor, 128 - bits);
-    n++;
-    if (bits === 128 || !addPowerOfTwo(cursor, bits)) break;
-  }
-  return n;
-}
-
-function trailingZeros128(w: Uint32Array): number {
-  for (let k = 3; k >= 0; k--) {
-    const x = w[k]!;
-    if (x !== 0) return (3 - k) * 32 + (31 - Math.clz32(x & -x));
-  }
-  return 128;
-}
-
-/** floor(log2(d + 1)) for a 128-bit d. */
-function floorLog2PlusOne(d: Uint32Array): number {
-  for (let k = 0; k < 4; k++) {
-    const x = d[k]!;
-    if (x === 0) continue;
-    const bitLength = (4 - k) * 32 - Math.clz32(x);
-    // d + 1 is a power of two exactly when d is all ones below its top bit.
-    let allOnes = ((x & (x + 1)) | 0) === 0;
-    for (let j = k + 1; j < 4 && allOnes; j++) allOnes = d[j] === 0xffffffff;
-    return allOnes ? bitLength : bitLength - 1;
-  }
-  return 0;
-}
-
-/** cursor += 2^bits; returns false on overflow past the last address. */
-function addPowerOfTwo(w: Uint32Array, bits: number): boolean {
-  let k = 3 - Math.floor(bits / 32);
-  let carry = POW2[bits % 32]!;
-  while (k >= 0 && carry > 0) {
-    const sum = w[k]! + carry;
-    w[k] = sum >>> 0;
-    carry = sum >= 4294967296 ? 1 : 0;
-    k--;
-  }
-  return carry === 0;
-}
-
 // ---- Output ----
+
+/** For each byte value: the length of its hex form without leading zeros (1 or 2), then its digits. */
+const HEX_BYTE = (() => {
+  const table = new Uint8Array(256 * 3);
+  for (let v = 0; v < 256; v++) {
+    const digits = v.toString(16);
+    table[3 * v] = digits.length;
+    for (let k = 0; k < digits.length; k++) table[3 * v + 1 + k] = digits.charCodeAt(k);
+  }
+  return table;
+})();
+
+/** For each byte value: 2, then its two hex digits (a leading zero kept). */
+const HEX_PAIR = (() => {
+  const table = new Uint8Array(256 * 3);
+  for (let v = 0; v < 256; v++) {
+    const digits = v.toString(16).padStart(2, '0');
+    table[3 * v] = 2;
+    table[3 * v + 1] = digits.charCodeAt(0);
+    table[3 * v + 2] = digits.charCodeAt(1);
+  }
+  return table;
+})();
 
 /** For each byte value 0–255: its decimal digit count, then the digits as ASCII (unused slots zero). */
 const OCTET = (() => {
@@ -618,47 +575,141 @@ class LineWriter {
     this.pos = pos;
   }
 
-  /** Writes an RFC 5952 IPv6 prefix line. */
-  readonly v6 = (words: Uint32Array, length: number): void => {
-    this.reserve(45);
+  /**
+   * Writes the minimal CIDR lines of IPv6 ranges (8 words each: start, end), in RFC 5952 form. Like
+   * {@link v4Ranges}, the split ({@link splitV6}'s arithmetic) and the formatting run inline on locals: the loop
+   * runs once per process, mostly before the JIT has optimized it, where every call and temporary costs.
+   */
+  v6Ranges(ranges: Uint32Array): void {
     const g = this.groups;
-    toGroups(words, g);
-    const run = longestZeroRun(g);
-    const bestStart = run < 0 ? -1 : run >> 4;
-    const bestLen = run & 15;
-    for (let k = 0; k < 8; k++) {
-      if (k === bestStart) {
-        this.buf[this.pos++] = 58;
-        this.buf[this.pos++] = 58;
-        k += bestLen - 1;
-        continue;
+    let buf = this.buf;
+    let pos = this.pos;
+    for (let r = 0; r < ranges.length; r += 8) {
+      let c0 = ranges[r]!;
+      let c1 = ranges[r + 1]!;
+      let c2 = ranges[r + 2]!;
+      let c3 = ranges[r + 3]!;
+      const e0 = ranges[r + 4]!;
+      const e1 = ranges[r + 5]!;
+      const e2 = ranges[r + 6]!;
+      const e3 = ranges[r + 7]!;
+      for (;;) {
+        // span - 1 = end - cursor, word by word with borrow.
+        let d3 = e3 - c3;
+        let borrow = d3 < 0 ? 1 : 0;
+        if (borrow) d3 += 4294967296;
+        let d2 = e2 - c2 - borrow;
+        borrow = d2 < 0 ? 1 : 0;
+        if (borrow) d2 += 4294967296;
+        let d1 = e1 - c1 - borrow;
+        borrow = d1 < 0 ? 1 : 0;
+        if (borrow) d1 += 4294967296;
+        const d0 = e0 - c0 - borrow;
+        // fit = floor(log2(span)): the bit length of span - 1, plus one when span - 1 is all ones below its top bit.
+        let top: number;
+        let below: boolean; // the words under the top non-zero word are all ones
+        if (d0 !== 0) {
+          top = 96 + 32 - Math.clz32(d0);
+          below = d1 === 0xffffffff && d2 === 0xffffffff && d3 === 0xffffffff;
+        } else if (d1 !== 0) {
+          top = 64 + 32 - Math.clz32(d1);
+          below = d2 === 0xffffffff && d3 === 0xffffffff;
+        } else if (d2 !== 0) {
+          top = 32 + 32 - Math.clz32(d2);
+          below = d3 === 0xffffffff;
+        } else {
+          top = 32 - Math.clz32(d3);
+          below = true;
+        }
+        const x = d0 !== 0 ? d0 : d1 !== 0 ? d1 : d2 !== 0 ? d2 : d3;
+        const allOnes = below && ((x & (x + 1)) | 0) === 0;
+        const fit = allOnes ? top : top - 1;
+        // align = trailing zero bits of the cursor.
+        const align =
+          c3 !== 0
+            ? 31 - Math.clz32(c3 & -c3)
+            : c2 !== 0
+              ? 63 - Math.clz32(c2 & -c2)
+              : c1 !== 0
+                ? 95 - Math.clz32(c1 & -c1)
+                : c0 !== 0
+                  ? 127 - Math.clz32(c0 & -c0)
+                  : 128;
+        const bits = align < fit ? align : fit;
+        if (pos + 45 > buf.length) {
+          this.pos = pos;
+          this.reserve(45);
+          buf = this.buf;
+        }
+        g[0] = c0 >>> 16;
+        g[1] = c0 & 0xffff;
+        g[2] = c1 >>> 16;
+        g[3] = c1 & 0xffff;
+        g[4] = c2 >>> 16;
+        g[5] = c2 & 0xffff;
+        g[6] = c3 >>> 16;
+        g[7] = c3 & 0xffff;
+        const run = longestZeroRun(g);
+        const skipFrom = run < 0 ? 8 : run >> 4;
+        const skipTo = run < 0 ? 8 : skipFrom + (run & 15);
+        for (let k = 0; k < 8; k++) {
+          if (k === skipFrom) {
+            buf[pos++] = 58;
+            buf[pos++] = 58;
+            k = skipTo - 1;
+            continue;
+          }
+          if (k > 0 && k !== skipTo) buf[pos++] = 58;
+          const v = g[k]!;
+          const hi = v >>> 8;
+          if (hi !== 0) {
+            const h = 3 * hi;
+            buf[pos] = HEX_BYTE[h + 1]!;
+            buf[pos + 1] = HEX_BYTE[h + 2]!;
+            pos += HEX_BYTE[h]!;
+            const l = 3 * (v & 255);
+            buf[pos] = HEX_PAIR[l + 1]!;
+            buf[pos + 1] = HEX_PAIR[l + 2]!;
+            pos += 2;
+          } else {
+            const l = 3 * v;
+            buf[pos] = HEX_BYTE[l + 1]!;
+            buf[pos + 1] = HEX_BYTE[l + 2]!;
+            pos += HEX_BYTE[l]!;
+          }
+        }
+        buf[pos++] = 47;
+        const o = 4 * (128 - bits);
+        const k = OCTET[o]!;
+        buf[pos] = OCTET[o + 1]!;
+        buf[pos + 1] = OCTET[o + 2]!;
+        buf[pos + 2] = OCTET[o + 3]!;
+        pos += k;
+        buf[pos++] = 10;
+        // This block ends the range when its size is the whole span.
+        if (allOnes && bits === fit) break;
+        // cursor += 2^bits (stays ≤ end: the block did not reach it).
+        const word = 3 - (bits >>> 5);
+        let carry = POW2[bits & 31]!;
+        if (word === 3) {
+          const sum = c3 + carry;
+          c3 = sum >>> 0;
+          carry = sum >= 4294967296 ? 1 : 0;
+        }
+        if (word >= 2 && carry !== 0) {
+          const sum = c2 + carry;
+          c2 = sum >>> 0;
+          carry = sum >= 4294967296 ? 1 : 0;
+        }
+        if (word >= 1 && carry !== 0) {
+          const sum = c1 + carry;
+          c1 = sum >>> 0;
+          carry = sum >= 4294967296 ? 1 : 0;
+        }
+        if (carry !== 0) c0 = (c0 + carry) >>> 0;
       }
-      if (k > 0 && k !== bestStart + bestLen) this.buf[this.pos++] = 58;
-      this.hex(g[k]!);
     }
-    this.buf[this.pos++] = 47;
-    this.decimal(length);
-    this.buf[this.pos++] = 10;
-  };
-
-  private decimal(v: number): void {
-    if (v >= 100) {
-      this.buf[this.pos++] = 48 + Math.floor(v / 100);
-      this.buf[this.pos++] = 48 + (Math.floor(v / 10) % 10);
-    } else if (v >= 10) {
-      this.buf[this.pos++] = 48 + Math.floor(v / 10);
-    }
-    this.buf[this.pos++] = 48 + (v % 10);
-  }
-
-  private hex(v: number): void {
-    let started = false;
-    for (let shift = 12; shift >= 0; shift -= 4) {
-      const d = (v >>> shift) & 15;
-      if (d === 0 && !started && shift > 0) continue;
-      started = true;
-      this.buf[this.pos++] = d < 10 ? 48 + d : 87 + d;
-    }
+    this.pos = pos;
   }
 
   bytes(): Uint8Array {
