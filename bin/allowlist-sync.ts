@@ -4,19 +4,33 @@
  * bundle of its own and is loaded only when it runs, so `aggregate` on a million lines loads neither the AWS SDK nor
  * the other commands.
  */
+import { join } from 'node:path';
+import { loadBundle, writeCodeCache } from './code-cache';
 import type { Command, Io } from './commands/io';
 
-// require, not import(): each command is its own bundle in dist/bin/commands, and a dynamic import() would start
-// Node's ESM loader, ~25 ms of start-up for nothing.
-const commands: Record<string, () => Command> = {
-  aggregate: () => (require('./commands/aggregate.js') as typeof import('./commands/aggregate')).command,
-  validate: () => (require('./commands/validate.js') as typeof import('./commands/validate')).command,
-  plan: () => (require('./commands/plan.js') as typeof import('./commands/plan')).planCommand,
-  apply: () => (require('./commands/plan.js') as typeof import('./commands/plan')).applyCommand,
-  invoke: () => (require('./commands/invoke.js') as typeof import('./commands/invoke')).command,
-  sign: () => (require('./commands/sign.js') as typeof import('./commands/sign')).signCommand,
-  keygen: () => (require('./commands/sign.js') as typeof import('./commands/sign')).keygenCommand,
+// Each command is its own bundle in dist/bin/commands, loaded on demand, with its V8 code cache (code-cache.ts). Not
+// a dynamic import(): that would start Node's ESM loader, ~25 ms of start-up for nothing.
+const BUNDLES = ['aggregate', 'validate', 'plan', 'invoke', 'sign'] as const;
+const loaded = new Map<string, unknown>();
+const bundle = (name: (typeof BUNDLES)[number]): unknown => {
+  if (!loaded.has(name)) loaded.set(name, loadBundle(join(__dirname, 'commands', `${name}.js`)).exports);
+  return loaded.get(name);
 };
+
+const commands: Record<string, () => Command> = {
+  aggregate: () => (bundle('aggregate') as typeof import('./commands/aggregate')).command,
+  validate: () => (bundle('validate') as typeof import('./commands/validate')).command,
+  plan: () => (bundle('plan') as typeof import('./commands/plan')).planCommand,
+  apply: () => (bundle('plan') as typeof import('./commands/plan')).applyCommand,
+  invoke: () => (bundle('invoke') as typeof import('./commands/invoke')).command,
+  sign: () => (bundle('sign') as typeof import('./commands/sign')).signCommand,
+  keygen: () => (bundle('sign') as typeof import('./commands/sign')).keygenCommand,
+};
+
+/** Writes every command bundle's code cache (`npm run build` calls it). */
+export function writeCodeCaches(): void {
+  for (const name of BUNDLES) writeCodeCache(join(__dirname, 'commands', `${name}.js`));
+}
 
 const usage = `Usage: allowlist-sync <command> [options]
 

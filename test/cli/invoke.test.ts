@@ -8,7 +8,8 @@ import { createHandler, type RunOptions } from '../../lambda/invocation';
 import { createLogger, createMetrics } from '../../lambda/observability';
 import type { RunReport } from '../../lambda/targets/types';
 import { allowlistReport, runReport, targetReport } from '../handler/helpers';
-import { buildCli, type LocalEndpoint, memoryIo, type ReceivedInvoke, startLambdaEndpoint } from './local-aws';
+import { CLI, ensureBuilt } from './built-cli';
+import { type LocalEndpoint, memoryIo, type ReceivedInvoke, startLambdaEndpoint } from './local-aws';
 
 const config = parseRuntimeConfig({
   version: 1,
@@ -132,8 +133,8 @@ describe('allowlist-sync invoke', () => {
   });
 
   it('runs as a built process against AWS_ENDPOINT_URL', async () => {
-    const cli = await buildCli();
-    const run = await promisify(execFile)(process.execPath, [cli, 'invoke', '--function', 'fn', '--no-color'], {
+    ensureBuilt();
+    const run = await promisify(execFile)(process.execPath, [CLI, 'invoke', '--function', 'fn', '--no-color'], {
       env: {
         PATH: process.env.PATH,
         AWS_ENDPOINT_URL: endpoint.url,

@@ -11,7 +11,8 @@ import type { RunReport } from '../../lambda/targets/types';
 import { FakeWafv2 } from '../fakes';
 import { FakeSsm } from '../fakes/fake-ssm';
 import { allowlistReport, runReport, targetReport } from '../handler/helpers';
-import { buildCli, type LocalEndpoint, memoryIo, startWafEndpoint } from './local-aws';
+import { CLI, ensureBuilt } from './built-cli';
+import { type LocalEndpoint, memoryIo, startWafEndpoint } from './local-aws';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'allowlist-sync-plan-'));
 function writeConfig(name: string, value: unknown): string {
@@ -165,7 +166,8 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
   let setId: string;
 
   beforeAll(async () => {
-    cli = await buildCli();
+    ensureBuilt();
+    cli = CLI;
     // One attempt per request: the CLI's own SDK does the retrying, as against AWS.
     waf = new FakeWafv2({ maxAttempts: 1, enforceWriteRate: true });
     setId = waf.createIpSet({ scope: 'REGIONAL', name: 'partners-v4', family: 'IPV4', addresses: ['45.60.1.0/24'] }).Id;

@@ -185,7 +185,11 @@ describe('aggregation of long lists (the radix and run-sort paths, above 4,096 e
 
   it('sorts lists whose entries all share one 16-bit half (a radix pass that moves nothing)', () => {
     const high = (x: number) => ({ family: 4 as const, network: BigInt(0x0b0c0000 + x), length: 32 });
-    const low = (x: number) => ({ family: 4 as const, network: BigInt(((x + 11) * 0x10000 + 0x0102) >>> 0), length: 32 });
+    const low = (x: number) => ({
+      family: 4 as const,
+      network: BigInt(((x + 11) * 0x10000 + 0x0102) >>> 0),
+      length: 32,
+    });
     const shuffled = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919) % n);
     check(shuffled(5000).map(high)); // every entry in 11.12.0.0/16
     check(shuffled(5000).map(low)); // every entry ends in .1.2
