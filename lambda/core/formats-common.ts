@@ -90,46 +90,39 @@ export function shown(text: string): string {
 }
 
 const textBytes = { bytes: new Uint8Array(256) };
+const encoder = new TextEncoder();
 
 /**
  * Parses a prefix given as a JS string (JSON formats) with the same strict parser as the text format, and appends it
- * to `entries`. On failure records a problem at `origin` and returns 0; returns the family on success. Non-ASCII text
- * is refused without being parsed: no prefix contains it.
+ * to `entries`. On failure records a problem at `describe(origin)` (the JSON path is built only then) and returns 0;
+ * returns the family on success. Non-ASCII text is refused without being parsed: no prefix contains it.
  */
 export function pushPrefixText(
   entries: EntryBuffer,
   text: string,
   origin: number,
-  where: Origin,
+  describe: (origin: number) => Origin,
   options: ParseOptions,
   problems: ProblemList,
 ): Family | 0 {
-  if (text.length > textBytes.bytes.length) textBytes.bytes = new Uint8Array(text.length * 2);
+  // Up to 3 UTF-8 bytes a UTF-16 unit: the buffer always holds the whole text, so `written` says if it was ASCII.
+  if (text.length * 3 > textBytes.bytes.length) textBytes.bytes = new Uint8Array(text.length * 3);
   const bytes = textBytes.bytes;
-  let ascii = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 127) ascii = false;
-    bytes[i] = c;
-  }
-  const code = ascii ? parsePrefixBytes(bytes, 0, text.length) : -2;
+  const { written } = encoder.encodeInto(text, bytes);
+  const code = written === text.length ? parsePrefixBytes(bytes, 0, written) : -2;
   if (code < 0) {
     problems.add({
-      origin: where,
+      origin: describe(origin),
       value: shown(text),
       message: describeParseFailure(code, text),
       code: parseCodeName(code),
     });
     return 0;
   }
-  if (!checkHostBits(text, where, options, problems)) return 0;
+  if (scratch.hostBits && !options.maskHostBits) {
+    problems.add({ origin: describe(origin), value: shown(text), message: describeHostBits(text), code: 'host-bits' });
+    return 0;
+  }
   entries.pushScratch(code as Family, origin);
   return code as Family;
-}
-
-/** After a successful parse: records a host-bits problem unless masking is allowed; true when the entry is usable. */
-export function checkHostBits(text: string, where: Origin, options: ParseOptions, problems: ProblemList): boolean {
-  if (!scratch.hostBits || options.maskHostBits) return true;
-  problems.add({ origin: where, value: shown(text), message: describeHostBits(text), code: 'host-bits' });
-  return false;
 }
