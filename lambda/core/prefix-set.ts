@@ -173,9 +173,9 @@ export const RADIX_THRESHOLD = 65536;
 
 /**
  * LSD radix sort of IPv4 entries on the address, carrying the length along: two passes of 16 bits, both count
- * tables filled in one read of the input, a pass skipped when every entry has the same digit. Written as three flat
- * loops because it runs once per process, mostly before the JIT has optimized it: this shape reaches optimized
- * code sooner than a loop over the passes. Measured on 1M entries in a fresh process: 2 × 16 bits ~30 ms, 3 × 11
+ * tables filled in one read of the input, a pass skipped when every entry has the same digit. Each pass is its own
+ * straight loop (no loop over the passes) because it runs once per process, mostly before the JIT has optimized it,
+ * and this shape reaches optimized code sooner. Measured on 1M entries in a fresh process: 2 × 16 bits ~30 ms, 3 × 11
  * bits in one function with a shared count pass ~35 ms, 3 × 11 bits with a count pass each ~57 ms.
  */
 function radixSortV4(
