@@ -108,8 +108,8 @@ function renderText(s: ValidateSummary): string {
     ...(s.serial !== undefined ? [`  serial: ${s.serial}`] : []),
     ...(s.generatedAt !== undefined ? [`  generated at: ${s.generatedAt}`] : []),
     'needs:',
-    `  security groups: ${n(sg.rulesPerPortRange.ipv4)} IPv4 + ${n(sg.rulesPerPortRange.ipv6)} IPv6 rules per port range; ${sg.groups} group(s) at ${sg.rulesPerGroup} rules per family`,
-    `  WAF IP sets: ${waf.sets.ipv4} IPv4 + ${waf.sets.ipv6} IPv6 set(s) at ${n(waf.addressesPerSet)} addresses a set`,
+    `  security groups: ${n(sg.rulesPerPortRange.ipv4)} IPv4 + ${n(sg.rulesPerPortRange.ipv6)} IPv6 rules per port range; ${n(sg.groups)} group(s) at ${n(sg.rulesPerGroup)} rules per family`,
+    `  WAF IP sets: ${n(waf.sets.ipv4)} IPv4 + ${n(waf.sets.ipv6)} IPv6 set(s) at ${n(waf.addressesPerSet)} addresses a set`,
     `  prefix lists: ${n(pl.entries.ipv4)} IPv4 entries (${fits(pl.fits.ipv4)}), ${n(pl.entries.ipv6)} IPv6 entries (${fits(pl.fits.ipv6)})`,
   ];
   return `${out.join('\n')}\n`;
