@@ -70,7 +70,14 @@ export type SecurityGroupsConfig = z.infer<typeof SecurityGroupsSchema>;
 /** How the rule reads a client address that a proxy or CDN put in a header (AWS-FACTS.md 26). */
 export const ForwardedIpSchema = z.strictObject({
   headerName: z.string().regex(/^[A-Za-z0-9-]{1,255}$/, 'a header name is letters, digits and "-"'),
-  fallbackBehavior: z.enum(['MATCH', 'NO_MATCH']),
+  // What WAF does with a request whose header is missing or holds no valid address. On an allow rule MATCH would
+  // admit any client that leaves the header out: only NO_MATCH (fail closed) is accepted.
+  fallbackBehavior: z
+    .literal('NO_MATCH', {
+      message:
+        'must be "NO_MATCH": with "MATCH" a request without the header would match the allow rule, so any client could bypass the allowlist by leaving it out',
+    })
+    .default('NO_MATCH'),
   position: z.enum(['FIRST', 'LAST', 'ANY']),
 });
 /** The forwarded-IP configuration. */

@@ -269,14 +269,7 @@ export function parseAwsIpRanges(
   doc.ipv6_prefixes.forEach((p, i) => {
     if (keep(p)) pushFamily(entries, p.ipv6_prefix, -1 - i, describe, 6, options, problems);
   });
-  problems.throwIfAny();
-  return {
-    label,
-    entries,
-    describe,
-    notes: NO_NOTES,
-    expired: [],
-  };
+  return feed(label, entries, describe, problems);
 }
 
 /** Parses Google's `goog.json` or `cloud.json`; `scopes` keeps only the cloud.json entries of those scopes. */
@@ -310,14 +303,7 @@ export function parseGoogle(
     const text = (p.ipv4Prefix ?? p.ipv6Prefix)!;
     pushFamily(entries, text, i, describe, p.ipv4Prefix !== undefined ? 4 : 6, options, problems);
   });
-  problems.throwIfAny();
-  return {
-    label,
-    entries,
-    describe,
-    notes: NO_NOTES,
-    expired: [],
-  };
+  return feed(label, entries, describe, problems);
 }
 
 const KEY_SHIFT = 2 ** 20;
@@ -357,14 +343,18 @@ export function parseGithubMeta(
       pushPrefixText(entries, text, k * KEY_SHIFT + i, describe, options, problems);
     });
   });
+  return feed(label, entries, describe, problems);
+}
+
+/** A provider feed's entries (feeds carry no notes and no expiry), or every problem found in them at once. */
+function feed(
+  label: string,
+  entries: EntryBuffer,
+  describe: (origin: number) => Origin,
+  problems: ProblemList,
+): ParsedSource {
   problems.throwIfAny();
-  return {
-    label,
-    entries,
-    describe,
-    notes: NO_NOTES,
-    expired: [],
-  };
+  return { label, entries, describe, notes: NO_NOTES, expired: [] };
 }
 
 /** Parses a prefix that must be of `family` (AWS and Google keep the families in separate fields). */

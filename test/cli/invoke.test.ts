@@ -7,7 +7,7 @@ import { parseRuntimeConfig } from '../../lambda/config';
 import { createHandler, type RunOptions } from '../../lambda/invocation';
 import { createLogger, createMetrics } from '../../lambda/observability';
 import type { RunReport } from '../../lambda/targets/types';
-import { allowlistReport, runReport, targetReport } from '../handler/helpers';
+import { refusedRunReport, runReport } from '../handler/helpers';
 import { CLI, ensureBuilt } from './built-cli';
 import { type LocalEndpoint, memoryIo, type ReceivedInvoke, startLambdaEndpoint } from './local-aws';
 
@@ -22,22 +22,7 @@ const config = parseRuntimeConfig({
   ],
 });
 
-const refused = runReport({
-  status: 'refused',
-  dryRun: false,
-  allowlists: [
-    allowlistReport({
-      status: 'refused',
-      targets: [
-        targetReport({
-          status: 'refused',
-          writeCalls: 0,
-          error: { name: 'GuardrailError', message: 'would remove 8 of 10 entries (80%)', override: '--force REASON' },
-        }),
-      ],
-    }),
-  ],
-});
+const refused = refusedRunReport('would remove 8 of 10 entries (80%)');
 
 // The deployed function, stood in for by the real handler over a stub engine that answers from the options.
 let nextReport: (options: RunOptions) => RunReport;

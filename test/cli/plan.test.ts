@@ -10,7 +10,7 @@ import type { RunOptions } from '../../lambda/invocation';
 import type { RunReport } from '../../lambda/targets/types';
 import { FakeWafv2 } from '../fakes';
 import { FakeSsm } from '../fakes/fake-ssm';
-import { allowlistReport, runReport, targetReport } from '../handler/helpers';
+import { refusedRunReport, runReport } from '../handler/helpers';
 import { CLI, ensureBuilt } from './built-cli';
 import { type LocalEndpoint, memoryIo, startWafEndpoint } from './local-aws';
 
@@ -101,21 +101,7 @@ describe('plan and apply with a stub engine (arguments, output, exit codes)', ()
   });
 
   it('prints a refusal with its override and exits 1', async () => {
-    nextReport = () =>
-      runReport({
-        status: 'refused',
-        allowlists: [
-          allowlistReport({
-            status: 'refused',
-            targets: [
-              targetReport({
-                status: 'refused',
-                error: { name: 'GuardrailError', message: 'would remove 80%', override: '--force REASON' },
-              }),
-            ],
-          }),
-        ],
-      });
+    nextReport = () => refusedRunReport('would remove 80%');
     const io = memoryIo();
     expect(await apply.run(['--config', file], io)).toBe(1);
     expect(io.out()).toContain('! GuardrailError: would remove 80%');

@@ -1,10 +1,10 @@
 /**
- * Helpers for the WAF IP set and prefix list planner tests: build a Desired from prefix texts, and check the
- * invariants P3, P4 and P5 by address over a sequence of target states.
+ * Helpers for the WAF IP set and prefix list planner and driver tests: build a Desired from prefix texts, check the
+ * invariants P3, P4 and P5 by address over a sequence of target states, and run a driver on a fake clock.
  */
 import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
-import type { Desired, EntryNote } from '../../lambda/targets/types';
+import type { ApplyContext, Desired, EntryNote } from '../../lambda/targets/types';
 
 /** A Desired from prefix texts (aggregated, as the engine builds it). */
 export function desiredOf(texts: readonly string[], notes: Record<string, EntryNote> = {}): Desired {
@@ -28,4 +28,19 @@ export function violation(old: PrefixSet, next: PrefixSet, state: PrefixSet): st
   if (!state.contains(old.intersection(next))) return 'P4';
   if (!state.contains(old) && !state.contains(next)) return 'P5';
   return undefined;
+}
+
+/** An apply context on a fake clock: `sleep` advances it and records every wait; the run budget is ten minutes. */
+export function fakeClock(start = 1_000_000, budget = 600_000) {
+  let now = start;
+  const sleeps: number[] = [];
+  const context: ApplyContext = {
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    deadline: start + budget,
+  };
+  return { context, sleeps, now: () => now };
 }

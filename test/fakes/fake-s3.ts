@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { FAKE_CLIENT_CONFIG, recordCall } from './faults';
 
 /** A hostile behaviour of one object's body or read. */
 export type S3Fault =
@@ -32,15 +33,12 @@ interface Version {
 export interface S3Call {
   readonly command: 'GetObject' | 'PutObject';
   readonly input: Record<string, unknown>;
-  readonly outcome: string;
+  outcome: string;
 }
 
 /** The fake; pass `fake.client` to the code under test. */
 export class FakeS3 {
-  readonly client = new S3Client({
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
-  });
+  readonly client = new S3Client(FAKE_CLIENT_CONFIG);
   readonly stub: AwsClientStub<S3Client>;
   readonly calls: S3Call[] = [];
   private readonly buckets = new Map<string, { owner: string; objects: Map<string, Version[]> }>();
@@ -49,8 +47,12 @@ export class FakeS3 {
 
   constructor(private readonly clock: () => number = () => Date.now()) {
     this.stub = mockClient(this.client);
-    this.stub.on(GetObjectCommand).callsFake((input) => this.record('GetObject', input, () => this.get(input)));
-    this.stub.on(PutObjectCommand).callsFake((input) => this.record('PutObject', input, () => this.put(input)));
+    this.stub
+      .on(GetObjectCommand)
+      .callsFake((input) => recordCall(this.calls, 'GetObject', input, () => this.get(input)));
+    this.stub
+      .on(PutObjectCommand)
+      .callsFake((input) => recordCall(this.calls, 'PutObject', input, () => this.put(input)));
   }
 
   /** Creates an empty bucket owned by `owner`. */
@@ -85,17 +87,6 @@ export class FakeS3 {
   /** Calls of one command. */
   callsOf(command: S3Call['command']): S3Call[] {
     return this.calls.filter((c) => c.command === command);
-  }
-
-  private async record(command: S3Call['command'], input: object, fn: () => Promise<unknown>): Promise<unknown> {
-    const call = { command, input: { ...input } as Record<string, unknown>, outcome: 'ok' };
-    this.calls.push(call);
-    try {
-      return await fn();
-    } catch (error) {
-      call.outcome = (error as Error).name;
-      throw error;
-    }
   }
 
   private async get(input: {

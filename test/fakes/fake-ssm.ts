@@ -15,6 +15,7 @@ import {
   SSMServiceException,
 } from '@aws-sdk/client-ssm';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { FAKE_CLIENT_CONFIG, recordCall } from './faults';
 
 type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -35,10 +36,7 @@ export interface SsmCall {
 
 /** The fake; pass `fake.client` to the code under test. */
 export class FakeSsm {
-  readonly client = new SSMClient({
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
-  });
+  readonly client = new SSMClient(FAKE_CLIENT_CONFIG);
   readonly stub: AwsClientStub<SSMClient>;
   readonly calls: SsmCall[] = [];
   readonly parameters = new Map<string, Parameter>();
@@ -47,11 +45,15 @@ export class FakeSsm {
 
   constructor(private readonly clock: () => number = () => Date.now()) {
     this.stub = mockClient(this.client);
-    this.stub.on(GetParameterCommand).callsFake((input) => this.record('GetParameter', input, () => this.get(input)));
-    this.stub.on(PutParameterCommand).callsFake((input) => this.record('PutParameter', input, () => this.put(input)));
+    this.stub
+      .on(GetParameterCommand)
+      .callsFake((input) => recordCall(this.calls, 'GetParameter', input, () => this.get(input)));
+    this.stub
+      .on(PutParameterCommand)
+      .callsFake((input) => recordCall(this.calls, 'PutParameter', input, () => this.put(input)));
     this.stub
       .on(DeleteParameterCommand)
-      .callsFake((input) => this.record('DeleteParameter', input, () => this.delete(input)));
+      .callsFake((input) => recordCall(this.calls, 'DeleteParameter', input, () => this.delete(input)));
   }
 
   /** Seeds a parameter without recording a call. */
@@ -82,17 +84,6 @@ export class FakeSsm {
   /** Calls of one command. */
   callsOf(command: SsmCall['command']): SsmCall[] {
     return this.calls.filter((c) => c.command === command);
-  }
-
-  private async record(command: SsmCall['command'], input: object, fn: () => unknown): Promise<unknown> {
-    const call: SsmCall = { command, input: { ...input } as Record<string, unknown>, outcome: 'ok' };
-    this.calls.push(call);
-    try {
-      return fn();
-    } catch (error) {
-      call.outcome = (error as Error).name;
-      throw error;
-    }
   }
 
   private get(input: { Name?: string; WithDecryption?: boolean }): unknown {

@@ -117,6 +117,32 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** The client settings of the simpler fakes (S3, SSM): a region and credentials that never reach AWS. */
+export const FAKE_CLIENT_CONFIG = {
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' },
+} as const;
+
+/**
+ * Records one call of a simpler fake (S3, SSM) in `calls`, with a copy of its input and, when it fails, the error's
+ * name as its outcome.
+ */
+export async function recordCall<C extends string>(
+  calls: Array<{ command: C; input: Record<string, unknown>; outcome: string }>,
+  command: C,
+  input: object,
+  fn: () => unknown,
+): Promise<unknown> {
+  const call = { command, input: { ...input } as Record<string, unknown>, outcome: 'ok' };
+  calls.push(call);
+  try {
+    return await fn();
+  } catch (error) {
+    call.outcome = (error as Error).name;
+    throw error;
+  }
+}
+
 /** How a fake runs one command. */
 export interface Operation<S> {
   readonly write: boolean;

@@ -85,3 +85,22 @@ export function runReport(overrides: Partial<RunReport> = {}): RunReport {
     ...overrides,
   };
 }
+
+/** A run refused by a guardrail on its one target, with no write made and the override that would allow it. */
+export function refusedRunReport(message: string): RunReport {
+  return runReport({
+    status: 'refused',
+    allowlists: [
+      allowlistReport({
+        status: 'refused',
+        targets: [
+          targetReport({
+            status: 'refused',
+            writeCalls: 0,
+            error: { name: 'GuardrailError', message, override: '--force REASON' },
+          }),
+        ],
+      }),
+    ],
+  });
+}

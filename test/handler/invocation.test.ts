@@ -5,7 +5,7 @@ import { createHandler, REPORT_MARGIN_MS, type RunOptions } from '../../lambda/i
 import { createLogger, createMetrics } from '../../lambda/observability';
 import { RunFailedError } from '../../lambda/response';
 import type { RunReport } from '../../lambda/targets/types';
-import { allowlistReport, captureStdout, runReport, targetReport } from './helpers';
+import { allowlistReport, captureStdout, refusedRunReport, runReport, targetReport } from './helpers';
 
 const PUBLIC_KEY = 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=';
 
@@ -130,25 +130,7 @@ describe('the handler', () => {
   it.each([
     [
       'a refused run',
-      runReport({
-        status: 'refused',
-        allowlists: [
-          allowlistReport({
-            status: 'refused',
-            targets: [
-              targetReport({
-                status: 'refused',
-                writeCalls: 0,
-                error: {
-                  name: 'GuardrailError',
-                  message: 'would remove 80% of 10 entries',
-                  override: '--force REASON',
-                },
-              }),
-            ],
-          }),
-        ],
-      }),
+      refusedRunReport('would remove 80% of 10 entries'),
       'Refused: partners prefix-lists:pl-0123456789abcdef0: would remove 80% of 10 entries. Override: --force REASON.',
     ],
     [

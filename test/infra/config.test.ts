@@ -70,6 +70,17 @@ describe('the deployment config', () => {
       /^allowlists\[0\]\.wafIpSets\.webAcl: a web ACL needs the rule group/,
     ],
     [
+      'a forwarded-IP rule that admits requests without the header',
+      (a: Record<string, unknown>) => {
+        a.wafIpSets = {
+          scope: 'REGIONAL',
+          setsPerFamily: { ipv4: 1 },
+          ruleGroup: { forwardedIp: { headerName: 'X-Forwarded-For', fallbackBehavior: 'MATCH', position: 'LAST' } },
+        };
+      },
+      /^allowlists\[0\]\.wafIpSets\.ruleGroup\.forwardedIp\.fallbackBehavior: must be "NO_MATCH"/,
+    ],
+    [
       'a file source, which the function cannot read',
       (a: Record<string, unknown>) => {
         a.sources = [{ kind: 'file', path: 'list.txt' }];
@@ -97,6 +108,21 @@ describe('the deployment config', () => {
     expect(issuesOf(() => parseDeploymentConfig(config))).toEqual(
       expect.arrayContaining([expect.stringMatching(message)]),
     );
+  });
+
+  it('makes a forwarded-IP rule fail closed when fallbackBehavior is left out', () => {
+    const config = sampleConfig() as { allowlists: Record<string, unknown>[] };
+    config.allowlists[0]!.wafIpSets = {
+      scope: 'REGIONAL',
+      setsPerFamily: { ipv4: 1 },
+      ruleGroup: { forwardedIp: { headerName: 'X-Forwarded-For', position: 'LAST' } },
+    };
+    const parsed = parseDeploymentConfig(config);
+    expect(parsed.allowlists[0]!.wafIpSets?.ruleGroup?.forwardedIp).toEqual({
+      headerName: 'X-Forwarded-For',
+      position: 'LAST',
+      fallbackBehavior: 'NO_MATCH',
+    });
   });
 
   it('reads a YAML file named by the allowlistSyncConfig context key', () => {

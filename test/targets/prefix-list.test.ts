@@ -15,24 +15,9 @@ import {
   PrefixListStateError,
   type PrefixListsTarget,
 } from '../../lambda/targets/prefix-list';
-import { type ApplyContext, StateConflictError } from '../../lambda/targets/types';
-import { desiredOf, violation } from '../core/target-plan-helpers';
+import { StateConflictError } from '../../lambda/targets/types';
+import { desiredOf, fakeClock, violation } from '../core/target-plan-helpers';
 import { FakeEc2 } from '../fakes';
-
-/** A fake clock: `sleep` advances it and records each wait. */
-function fakeClock(start = 5_000_000, budget = 600_000) {
-  let now = start;
-  const sleeps: number[] = [];
-  const context: ApplyContext = {
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      now += ms;
-    },
-    deadline: start + budget,
-  };
-  return { context, sleeps };
-}
 
 const V4 = 'pl-0123456789abcdef0';
 const target: PrefixListsTarget = { kind: 'prefix-lists', ipv4: V4 };

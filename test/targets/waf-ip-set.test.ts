@@ -3,25 +3,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambda/core/errors';
 import { PrefixSet } from '../../lambda/core/prefix-set';
-import { type ApplyContext, StateConflictError } from '../../lambda/targets/types';
+import { StateConflictError } from '../../lambda/targets/types';
 import { WafIpSetDriver, type WafIpSetsTarget, WafWriteLimiter } from '../../lambda/targets/waf-ip-set';
-import { desiredOf, violation } from '../core/target-plan-helpers';
+import { desiredOf, fakeClock, violation } from '../core/target-plan-helpers';
 import { FakeWafv2 } from '../fakes';
-
-/** A context on a fake clock: `sleep` advances it, and records every wait. */
-function fakeClock(start = 1_000_000) {
-  let now = start;
-  const sleeps: number[] = [];
-  const context: ApplyContext = {
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      now += ms;
-    },
-    deadline: start + 600_000,
-  };
-  return { context, sleeps, now: () => now };
-}
 
 const target: WafIpSetsTarget = {
   kind: 'waf-ip-sets',
