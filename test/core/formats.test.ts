@@ -255,6 +255,17 @@ describe('google format', () => {
     const error = parseError(() => parseSource('c', cloud, { type: 'google', scopes: ['mars-1'] }, { now }));
     expect(error.problems[0]!.message).toContain('it has: asia-east1, us-east1');
   });
+
+  it('names the field of a bad prefix by its JSON path, and each entry keeps its origin', () => {
+    const bad = bytes(JSON.stringify({ prefixes: [{ ipv6Prefix: '10.0.0.0/8' }, { ipv4Prefix: '10.1/16' }] }));
+    const error = parseError(() => parseSource('g', bad, { type: 'google' }, { now }));
+    expect(error.problems.map((p) => [p.origin.path, p.code])).toEqual([
+      ['prefixes[0].ipv6Prefix', 'family'],
+      ['prefixes[1].ipv4Prefix', 'ipv4-parts'],
+    ]);
+    const parsed = parseSource('c.json', cloud, { type: 'google' }, { now });
+    expect(parsed.describe(parsed.entries.v6Origin[0]!)).toEqual({ source: 'c.json', path: 'prefixes[1].ipv6Prefix' });
+  });
 });
 
 describe('github-meta format', () => {
