@@ -117,7 +117,8 @@ export class AllowlistSync extends Construct {
       handler: 'handler',
       projectRoot: path.join(__dirname, '..'),
       depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
+      // Named, not NODEJS_LATEST (docs/aws-behaviour.md §5); nodejs22.x is deprecated from 2027-04-30, so 24 (issue 10).
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
@@ -149,11 +150,6 @@ export class AllowlistSync extends Construct {
       role,
       `IAM5[Resource::${nagResource(this, stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' }))}]`,
       'security-group-rule ids do not exist until the rule is created; every action on them also requires the pool group ARN, and CreateTags is limited to ec2:CreateAction = AuthorizeSecurityGroupIngress',
-    );
-    acknowledge(
-      this.function,
-      'L1',
-      'The runtime is pinned to nodejs22.x on purpose (AWS-FACTS.md 5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
     );
     acknowledge(
       triggerDlq,

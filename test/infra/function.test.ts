@@ -24,9 +24,9 @@ describe('the sync function, its triggers and its permissions', () => {
   }, LONG);
 
   const syncFunction = (t: Template) =>
-    Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }));
+    Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } }));
 
-  it('runs on nodejs22.x with reserved concurrency 1, JSON logs in a log group with retention, and a DLQ', () => {
+  it('runs on nodejs24.x with reserved concurrency 1, JSON logs in a log group with retention, and a DLQ', () => {
     const [[, fn]] = syncFunction(template) as [[string, { Properties: Record<string, unknown> }]];
     expect(fn.Properties).toMatchObject({
       ReservedConcurrentExecutions: 1,
