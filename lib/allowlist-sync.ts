@@ -56,7 +56,7 @@ export interface AllowlistSyncProps {
   readonly alarmEmail?: string;
   /** Alarm when a target has fewer free entries than this. @default 10 */
   readonly quotaHeadroomAlarmBelow?: number;
-  /** Prefix of the fixed names of IP sets, prefix lists and RAM shares. @default the stack name */
+  /** Prefix of the fixed names of IP sets, prefix lists, RAM shares and alarms. @default the stack name */
   readonly namePrefix?: string;
   /** The function's entry file. @default lambda/handler.ts of this repository */
   readonly entry?: string;
@@ -189,6 +189,7 @@ export class AllowlistSync extends Construct {
       deadLetterQueues: [functionDlq, triggerDlq],
       schedule,
       quotaHeadroomAlarmBelow: props.quotaHeadroomAlarmBelow ?? 10,
+      alarmNamePrefix: namePrefix,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
     this.addOutputs();
