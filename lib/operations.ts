@@ -183,7 +183,12 @@ export class SyncOperations extends Construct {
   private allowAlarmsToPublish(alarmNames: readonly string[]): void {
     const stack = Stack.of(this);
     const alarmArns = alarmNames.map((name) =>
-      stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
     );
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -74,9 +74,7 @@ describe('SecurityGroupDriver with aws-sdk-client-mock', () => {
       });
     const driver = new SecurityGroupDriver(pool([A, B]), ALLOWLIST, { ec2: client });
     const observed = await driver.observe();
-    expect(ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => c.args[0].input)).toEqual([
-      { GroupIds: [A, B] },
-    ]);
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => c.args[0].input)).toEqual([{ GroupIds: [A, B] }]);
     expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((c) => c.args[0].input)).toEqual([
       { Filters: [{ Name: 'group-id', Values: [A, B] }], MaxResults: 1000 },
       { Filters: [{ Name: 'group-id', Values: [A, B] }], MaxResults: 1000, NextToken: 'page-2' },
