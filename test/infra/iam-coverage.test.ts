@@ -4,7 +4,8 @@
  * condition it must carry, and NOTHING else. Expectations come from the deployment config and the runtime's own
  * parameter names, not from lib/permissions.ts. The shape × action matrix is docs/permissions.md's, checked here.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +130,25 @@ describe('the function role of each stack shape', () => {
       'waf-ip-sets',
     ]);
     expect(needed.get('security-groups')?.map((a) => a.action)).toContain('ec2:DescribeManagedPrefixLists');
+  });
+
+  it.each([
+    [
+      'a command nobody mapped',
+      "import { DeleteSecurityGroupCommand } from '@aws-sdk/client-ec2';\nnew DeleteSecurityGroupCommand({});\n",
+      /lambda\/new\.ts sends DeleteSecurityGroupCommand/,
+    ],
+    [
+      'a namespace import',
+      "import * as ec2 from '@aws-sdk/client-ec2';\nexport { ec2 };\n",
+      /other than by named import/,
+    ],
+    ['a paginator', "import { paginateDescribeSecurityGroups } from '@aws-sdk/client-ec2';\n", /map what it sends/],
+  ])('refuses to derive the actions when a runtime file adds %s', (_, code, message) => {
+    const root = mkdtempSync(path.join(tmpdir(), 'runtime-actions-'));
+    mkdirSync(path.join(root, 'lambda'));
+    writeFileSync(path.join(root, 'lambda', 'new.ts'), code);
+    expect(() => neededActions(root)).toThrow(message);
   });
 
   it.each(Object.keys(SHAPES))(

@@ -118,6 +118,12 @@ export function sentCommands(root = ROOT): SentCommand[] {
   for (const file of tsFiles(path.join(root, 'lambda'))) {
     const text = readFileSync(file, 'utf8');
     const relative = path.relative(root, file).split(path.sep).join('/');
+    const named = [...text.matchAll(/import\s*(type\s*)?\{[^}]*\}\s*from\s*'@aws-sdk\/client-/g)].length;
+    const any = [...text.matchAll(/['"]@aws-sdk\/client-/g)].length;
+    if (named !== any) {
+      // A namespace, default, dynamic or re-exported import would send commands this scan cannot see.
+      throw new Error(`${relative} uses @aws-sdk/client-* other than by named import: map what it sends`);
+    }
     for (const match of text.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
       if (match[1]) continue;
       const service = match[3]!;
