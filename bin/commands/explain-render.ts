@@ -58,6 +58,9 @@ function allowlistLines(a: AllowlistAnswer): string[] {
     const what = e.expired ? 'expired, left out' : e.covers === 'whole' ? 'covers it' : 'covers part';
     lines.push(`    ${e.where}  ${e.prefix}  (${what})${meta(e)}`);
   }
+  // Nearest is empty for an address nothing admits only when the allowlist has no entry of its family at all.
+  if (a.admitted === 'no' && a.nearest.length === 0 && live.length === 0)
+    lines.push('    no entries of this address family in force');
   if (a.nearest.length > 0) {
     lines.push('    nearest entries:');
     for (const x of a.nearest) {

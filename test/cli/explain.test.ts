@@ -94,6 +94,13 @@ describe('allowlist-sync explain (built CLI)', () => {
     expect(run.stdout).toContain('Not admitted by any selected allowlist: 81.2.69.70/32.');
   });
 
+  it('says when an allowlist has no entry of the address family at all', () => {
+    const run = cli(['explain', '2a00:1450:4001::5', '--config', offline]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('  office: not admitted\n    no entries of this address family in force\n');
+    expect(run.stdout).toContain('  partners: admitted by 1 entry; targets hold 2a00:1450::/32\n');
+  });
+
   it('prints the answer as JSON with --json', () => {
     const run = cli(['explain', '--json', '81.2.69.3', '--config', offline]);
     expect(run.status).toBe(0);
