@@ -22,9 +22,11 @@ function plan(add: string[], remove: string[], unchanged = 240): TargetPlan {
 function report(status: TargetStatus, dryRun: boolean, error?: ReturnType<typeof reportError>) {
   const target = buildTargetReport(plan(['1.2.3.0/24', '1.2.4.0/24', '1.2.5.0/24'], ['5.6.0.0/16']), {
     status,
-    writeCalls: dryRun ? 0 : 2,
+    // An applying run's refused target wrote nothing (pre-flight refused it): the engine says so with `written`.
+    writeCalls: dryRun || status === 'refused' ? 0 : 2,
     durationMs: 12,
     ...(error ? { error } : {}),
+    ...(!dryRun && status === 'refused' ? { written: { add: [], remove: [] } } : {}),
   });
   return buildRunReport({
     runId: 'run-1',
@@ -101,7 +103,7 @@ describe('formatPlanText', () => {
   it('prints a dry run like a terraform plan', () => {
     expect(formatPlanText(report('planned', true), { color: false })).toBe(
       [
-        'allowlist partners (243 prefixes, 0 source(s)) [planned]',
+        'allowlist partners (243 prefixes, 0 sources) [planned]',
         '  security-groups:sg-1,sg-2 [planned]',
         '    + 1.2.3.0/24',
         '    + 1.2.4.0/24',
