@@ -4,8 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Policy } from '../../lambda/config';
 import type { AllowlistInput, BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildAllowlist } from '../../lambda/core/allowlist';
@@ -138,21 +136,13 @@ export async function readInput(
   }
   if (/^(s3:\/\/|https?:\/\/|ssm:)/i.test(arg)) {
     // Loaded only for remote locations: reading local files never pays for the AWS SDK.
-    const { readLocation } = await import('../../lambda/sources/read-location.js');
-    if (/^(s3:|ssm:)/i.test(arg)) {
-      // S3 and SSM go to AWS: its Region and profile, checked before the call, and the one-line Node.js notice.
-      nodeVersionNotice(io);
-      const [{ S3Client }, { SSMClient }, { resolveLimits }] = await Promise.all([
-        import('@aws-sdk/client-s3'),
-        import('@aws-sdk/client-ssm'),
-        import('../../lambda/sources/limits.js'),
-      ]);
-      const settings = { ...aws, requestHandler: { connectionTimeout: resolveLimits(undefined).connectTimeoutMs } };
-      const s3 = /^s3:/i.test(arg);
-      const client = s3 ? new S3Client(settings) : new SSMClient(settings);
-      await requireRegion(client, aws, io.env);
-      const deps = s3 ? { s3: client as S3Client } : { ssm: client as SSMClient };
-      const { label, bytes } = await readLocation(arg, deps);
+    const { readLocation, locationClient } = await import('../../lambda/sources/read-location.js');
+    // S3 and SSM go to AWS: the one-line Node.js notice before the SDK builds a client, then the Region check.
+    if (/^(s3:|ssm:)/i.test(arg)) nodeVersionNotice(io);
+    const remote = locationClient(arg, aws);
+    if (remote) {
+      await requireRegion(remote.client, aws, io.env);
+      const { label, bytes } = await readLocation(arg, remote.deps);
       return { label, bytes };
     }
     const { label, bytes } = await readLocation(arg);

@@ -19,7 +19,7 @@ import {
   nodeVersionNotice,
   requireRegion,
 } from './aws-settings';
-import { failCommand, KindedError, wantsJson } from './cli-error';
+import { failCommand, KindedError, UsageError, wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
 import { exitCodeOf, printReport } from './render';
 
@@ -161,9 +161,9 @@ function parse(argv: string[]) {
     },
   });
   const help = values.help === true;
-  if (!help && typeof values.function !== 'string') throw new Error('--function NAME is required');
+  if (!help && typeof values.function !== 'string') throw new UsageError('--function NAME is required');
   if (values.force !== undefined && values.force.trim() === '')
-    throw new Error('--force needs a reason: --force "why"');
+    throw new UsageError('--force needs a reason: --force "why"');
   return {
     help,
     functionName: String(values.function ?? ''),

@@ -23,7 +23,7 @@ import {
   nodeVersionNotice,
   requireRegion,
 } from './aws-settings';
-import { failCommand, wantsJson } from './cli-error';
+import { failCommand, UsageError, wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
 import { exitCodeOf, printReport } from './render';
 
@@ -146,9 +146,9 @@ function parse(argv: string[], mode: 'plan' | 'apply') {
     },
   });
   const help = values.help === true;
-  if (!help && typeof values.config !== 'string') throw new Error('--config FILE is required');
+  if (!help && typeof values.config !== 'string') throw new UsageError('--config FILE is required');
   const force = (values as { force?: string }).force;
-  if (force !== undefined && force.trim() === '') throw new Error('--force needs a reason: --force "why"');
+  if (force !== undefined && force.trim() === '') throw new UsageError('--force needs a reason: --force "why"');
   return {
     help,
     config: String(values.config ?? ''),
