@@ -57,7 +57,9 @@ see docs/cli-errors.md).
 `;
 
 /** Builds the explain command over the given deps (the CLI passes the real SDK clients). */
-export function createExplainCommand(deps: (options: ClientOptions) => Promise<ExplainDeps>): Command {
+export function createExplainCommand(
+  deps: (options: ClientOptions, io: Io, callsAws: boolean) => Promise<ExplainDeps>,
+): Command {
   return {
     name: 'explain',
     summary: 'say which entries admit an address, and where',
@@ -88,12 +90,10 @@ export function createExplainCommand(deps: (options: ClientOptions) => Promise<E
         const { selectAllowlists } = await import('../../lambda/engine.js');
         const selected = selectAllowlists(config, values.allowlist);
         const aws = awsSettingsFromFlags(values);
-        // AWS is called for --live and for S3 and SSM sources: the one-line Node.js notice before the SDK's, and the
-        // Region checked before the first request.
+        // AWS is called for --live and for S3 and SSM sources: the Region is checked before the first request.
         const callsAws =
           values.live === true || selected.some((a) => a.sources.some((s) => s.kind === 's3' || s.kind === 'ssm'));
-        if (callsAws) nodeVersionNotice(io);
-        const resolved = await deps({ ...aws, config });
+        const resolved = await deps({ ...aws, config }, io, callsAws);
         const region = resolved.region;
         if (callsAws && region) await requireRegion({ config: { region } }, aws, io.env);
         const loaded: Loaded[] = [];
@@ -206,8 +206,11 @@ function explainQuery(
 }
 
 // The SDK is loaded only when explain runs (a bundled module, so no ESM loader: see bin/allowlist-sync.ts).
-const realDeps = async (options: ClientOptions): Promise<ExplainDeps> =>
-  (await import('./explain-deps.js')).createExplainDeps(options);
+const realDeps = async (options: ClientOptions, io: Io, callsAws: boolean): Promise<ExplainDeps> => {
+  // Before the SDK builds a client: its eight-line Node.js notice becomes one line.
+  if (callsAws) nodeVersionNotice(io);
+  return (await import('./explain-deps.js')).createExplainDeps(options);
+};
 
 /** `allowlist-sync explain`. */
 export const command: Command = createExplainCommand(realDeps);

@@ -64,6 +64,8 @@ describe('--json with a config or input error prints one JSON error object on st
     ['plan, an unknown option', ['plan', '--config', 'x', '--colour'], 'usage', 'UsageError'],
     ['invoke, no --function', ['invoke'], 'usage', 'UsageError'],
     ['validate, a malformed line', ['validate', '-'], 'input', 'ParseError'],
+    ['diff, one list only', ['diff', '-'], 'usage', 'UsageError'],
+    ['explain, no address', ['explain', '--config', 'BAD'], 'usage', 'UsageError'],
   ])('%s', async (_, argv, kind, name) => {
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ version: 1, allowlists: [{ name: 'x', sources: [], targets: [] }] }));
@@ -129,6 +131,7 @@ describe('the AWS Region: a clear message, --region and --profile', () => {
     ['invoke', () => ['invoke', '--function', 'fn']],
     ['validate s3://', () => ['validate', 's3://lists/partners.txt']],
     ['aggregate ssm:', () => ['aggregate', 'ssm:/lists/partners']],
+    ['explain --live', () => ['explain', '11.22.33.7', '--config', config(), '--live']],
   ])('%s without a Region says how to set one, and sends nothing', async (_, args) => {
     const before = endpoint.operations.length;
     const run = await runCli(args(), noRegion());
