@@ -59,6 +59,8 @@ export interface EngineOptions {
   readonly trigger: RunReport['trigger'];
   /** @default `run-<start time in base 36>` */
   readonly runId?: string;
+  /** List every prefix in the report (the CLI's `--full`). @default false: at most `REPORT_PREFIX_CAP` per target */
+  readonly fullReport?: boolean;
 }
 
 /** What the engine runs with: clients, clock, and the injectable seams. */
@@ -130,6 +132,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
   const budgetMs = deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS;
   const leases = new Map<string, Lease>();
   const { lock, generations } = deps;
+  const cap = options.fullReport ? Number.POSITIVE_INFINITY : undefined;
   const hold =
     options.dryRun || !lock || !generations
       ? undefined
@@ -174,7 +177,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
     const reports: AllowlistReport[] = [];
     for (const p of prepared) {
       if (options.dryRun || blocked) {
-        reports.push(reportWithoutApply(p, options.dryRun));
+        reports.push(reportWithoutApply(p, options.dryRun, cap));
         continue;
       }
       const targets: TargetReport[] = [];
@@ -187,7 +190,9 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
           now: deps.now,
           sleep: deps.sleep,
         });
-        targets.push(buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }));
+        targets.push(
+          buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }, cap),
+        );
       }
       const status = worstStatus(targets.map((t) => t.status));
       let error: ReportError | undefined;
@@ -298,14 +303,20 @@ async function prepareAllowlist(
   return { allowlist, loaded, targets, refusals };
 }
 
-function reportWithoutApply(p: PreparedAllowlist, dryRun: boolean): AllowlistReport {
+function reportWithoutApply(p: PreparedAllowlist, dryRun: boolean, cap: number | undefined): AllowlistReport {
   const targets = p.targets.map((t): TargetReport => {
     if (!t.plan) {
       return buildUnplannedTargetReport(t.target.kind, t.targetId, t.error ?? reportError('not planned'), t.durationMs);
     }
     const error = t.refusal ? reportError(t.refusal) : dryRun ? undefined : notApplied();
     const status = t.refusal || !dryRun ? 'refused' : t.plan.writes.length > 0 ? 'planned' : 'unchanged';
-    return buildTargetReport(t.plan, { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}) });
+    // An applying run that stops here wrote nothing: its report counts nothing written and keeps the plan.
+    const written = dryRun || t.plan.writes.length === 0 ? undefined : { add: [], remove: [] };
+    return buildTargetReport(
+      t.plan,
+      { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}), ...(written ? { written } : {}) },
+      cap,
+    );
   });
   const whole = p.refusals.find((r) => r.targetId === undefined);
   const error = p.error?.error ?? (whole ? reportError(whole) : undefined);
@@ -330,6 +341,7 @@ function allowlistReport(
   return {
     name: p.allowlist.name,
     status,
+    sources: p.allowlist.sources.length,
     provenance: p.loaded?.provenance ?? [],
     entries: p.loaded?.counts ?? { read: { 4: 0, 6: 0 }, prefixes: { 4: 0, 6: 0 }, expired: 0 },
     targets,

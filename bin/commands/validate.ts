@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import type { BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError } from './args';
+import { AWS_OPTIONS, awsHelp, awsSettingsFromFlags } from './aws-settings';
+import { wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
 
 /** AWS's default inbound rules per security group, per family (adjustable). */
@@ -23,9 +25,12 @@ in each target kind. "-" reads standard input.
 
 Options:
 ${POLICY_HELP}
-      --json                  print the summary as JSON
+      --json                  print the summary as JSON (on an error: the JSON error object, see docs/cli-errors.md)
+For s3:// and ssm: FILEs:
+${awsHelp(30)}
 
-Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message, nothing on stdout).
+Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message; nothing on stdout, or
+with --json the JSON error object).
 `;
 
 /** The summary `validate` prints (and `--json` emits as is). Address counts are decimal strings: IPv6 needs BigInt. */
@@ -123,14 +128,14 @@ export const command: Command = {
     try {
       const { values, positionals } = parseArgs({
         args: argv,
-        options: { ...POLICY_OPTIONS, json: { type: 'boolean' } },
+        options: { ...POLICY_OPTIONS, ...AWS_OPTIONS, json: { type: 'boolean' } },
         allowPositionals: true,
       });
       if (values.help) {
         io.stdout.write(help);
         return Exit.OK;
       }
-      const built = await buildFromArgs(positionals, values, io);
+      const built = await buildFromArgs(positionals, values, io, awsSettingsFromFlags(values));
       const summary = summarise(
         positionals.map((f) => (f === '-' ? '<stdin>' : f)),
         built,
@@ -138,7 +143,7 @@ export const command: Command = {
       io.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : renderText(summary));
       return Exit.OK;
     } catch (error) {
-      return reportError('validate', error, io);
+      return reportError('validate', error, io, wantsJson(argv));
     }
   },
 };
