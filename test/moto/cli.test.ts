@@ -118,6 +118,7 @@ describe.skipIf(!moto.available)('the built CLI against moto', () => {
 
     const apply = await run(['apply', '--config', config]);
     expect(apply.status, apply.stderr).toBe(0);
+    expect(apply.report?.status).toBe('ok');
     expect(targetWrites(apply.calls).length).toBe(reportedWrites(apply.report as RunReport));
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V2));
     expect((await run(['plan', '--config', config])).status).toBe(0);

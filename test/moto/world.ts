@@ -73,8 +73,9 @@ export function listText(entries: readonly string[]): string {
 }
 
 /**
- * The RuntimeConfig syncing the S3 list to every target of the world. Three IPv4 rules per group, so the list must
- * be spread over the pool (moto counts its 60-rule quota over both families together; see docs/verification.md).
+ * The RuntimeConfig syncing the S3 list to every target of the world. Four IPv4 and three IPv6 rules per group: room
+ * for the old and the new list at once during a change (with less, the run is rightly `degraded`, docs/design.md P5),
+ * and far under moto's 60-rule quota, which moto counts over both families together (see docs/verification.md).
  */
 export function worldConfig(world: World, guardrails: Record<string, unknown> = {}) {
   return {
@@ -89,7 +90,7 @@ export function worldConfig(world: World, guardrails: Record<string, unknown> = 
             kind: 'security-groups',
             groupIds: world.groupIds,
             ports: [{ protocol: 'tcp', from: 443, to: 443 }],
-            rulesPerGroup: { ipv4: 3, ipv6: 3 },
+            rulesPerGroup: { ipv4: 4, ipv6: 3 },
           },
           { kind: 'waf-ip-sets', scope: 'REGIONAL', ipv4: [world.ipv4Set], ipv6: [world.ipv6Set] },
           { kind: 'prefix-lists', ipv4: world.prefixList4, ipv6: world.prefixList6 },
