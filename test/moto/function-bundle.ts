@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { esbuildOptions, FUNCTION_ENTRY } from '../../lib/bundling-options';
 import type { AllowlistSyncHandler, InvocationContext } from '../../lambda/invocation';
+import { esbuildOptions, FUNCTION_ENTRY } from '../../lib/bundling-options';
 import { ROOT } from '../cli/built-cli';
 
 /** A built bundle on disk. */
