@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../lambda/targets/types';
 import { CLI, ensureBuilt, ROOT } from '../cli/built-cli';
-import { type MotoServer, moto, type RecordedCall, startMoto } from '../support/moto';
-import { addUnownedRule, putObject } from '../support/moto-resources';
+import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, type RecordedCall, startMoto } from '../support/moto';
+import { addIngressRule, putObject } from '../support/moto-resources';
 import {
   BUCKET,
   createWorld,
@@ -39,7 +39,7 @@ beforeAll(async () => {
   if (!moto.available) return;
   ensureBuilt();
   server = await startMoto();
-});
+}, MOTO_CASE_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.stop();
@@ -77,7 +77,7 @@ function writeConfig(world: World, guardrails: Record<string, unknown> = {}): st
   return file;
 }
 
-describe.skipIf(!moto.available)('the built CLI against moto', () => {
+describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_CASE_TIMEOUT_MS }, () => {
   let world: World;
   beforeEach(async () => {
     await server.reset();
@@ -125,7 +125,7 @@ describe.skipIf(!moto.available)('the built CLI against moto', () => {
   });
 
   it('keeps a rule it does not own and reports it as drift', async () => {
-    await addUnownedRule(server.clients, world.groupIds[0] as string, '81.2.69.160/27');
+    await addIngressRule(server.clients, world.groupIds[0] as string, '81.2.69.160/27');
     const config = writeConfig(world);
 
     const apply = await run(['apply', '--config', config]);

@@ -20,7 +20,7 @@ import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../cli/built-cli';
 import { FakeEc2, FakeWafv2 } from '../fakes';
-import { type MotoServer, moto, startMoto } from '../support/moto';
+import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
 import { createGroupPool, createIpSet, createPrefixList } from '../support/moto-resources';
 
 /** What a row runs against: one group, one IPv4 prefix list (MaxEntries 3, holding 1.1.1.0/24), one IPv4 IP set. */
@@ -86,7 +86,7 @@ const ref = (p: Probe) => ({ Name: p.ipSet.name, Id: p.ipSet.id });
 const v4 = (n: number) => Array.from({ length: n }, (_, i) => `52.${i >> 8}.${i & 255}.0/24`);
 
 /** The rows of docs/verification.md's table, in its order. */
-export const DIFFERENCES: readonly Difference[] = [
+const DIFFERENCES: readonly Difference[] = [
   {
     id: 'sg-quota-families',
     // 60 IPv4 rules, then one IPv6 rule: AWS counts each family on its own (docs/aws-behaviour.md §12).
@@ -229,7 +229,7 @@ export const DIFFERENCES: readonly Difference[] = [
 let server: MotoServer;
 beforeAll(async () => {
   if (moto.available) server = await startMoto();
-});
+}, MOTO_CASE_TIMEOUT_MS);
 afterAll(async () => {
   await server?.stop();
 });

@@ -7,8 +7,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResponse } from '../../lambda/response';
 import type { RunReport } from '../../lambda/targets/types';
-import { MOTO_REGION, type MotoServer, moto, type RecordedCall, startMoto } from '../support/moto';
-import { addUnownedRule, putObject } from '../support/moto-resources';
+import {
+  MOTO_CASE_TIMEOUT_MS,
+  MOTO_REGION,
+  type MotoServer,
+  moto,
+  type RecordedCall,
+  startMoto,
+} from '../support/moto';
+import { addIngressRule, putObject } from '../support/moto-resources';
 import {
   buildFunctionBundle,
   type FunctionBundle,
@@ -41,7 +48,7 @@ beforeAll(async () => {
   if (!moto.available) return;
   bundle = await buildFunctionBundle();
   server = await startMoto();
-});
+}, MOTO_CASE_TIMEOUT_MS);
 
 afterAll(async () => {
   await server?.stop();
@@ -68,7 +75,7 @@ function expectWritesRecorded(report: RunReport | undefined, calls: readonly Rec
   expect(targetWrites(calls).length).toBe(reportedWrites(report as RunReport));
 }
 
-describe.skipIf(!moto.available)("the function's bundle against moto", () => {
+describe.skipIf(!moto.available)("the function's bundle against moto", { timeout: MOTO_CASE_TIMEOUT_MS }, () => {
   let world: World;
   beforeEach(async () => {
     await server.reset();
@@ -105,7 +112,7 @@ describe.skipIf(!moto.available)("the function's bundle against moto", () => {
   });
 
   it('plans a manual invoke without dryRun, writing nothing, and reports drift it will never touch', async () => {
-    await addUnownedRule(server.clients, world.groupIds[1] as string, '81.2.69.160/27');
+    await addIngressRule(server.clients, world.groupIds[1] as string, '81.2.69.160/27');
     const plan = await invoke(world, {});
     expect(plan.error).toBeUndefined();
     expect(plan.report?.dryRun).toBe(true);

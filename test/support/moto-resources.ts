@@ -14,6 +14,7 @@ import {
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { CreateIPSetCommand, GetIPSetCommand } from '@aws-sdk/client-wafv2';
+import { OWNER_TAG_KEY } from '../../lambda/config';
 import { MOTO_REGION, type MotoClients } from './moto';
 
 /** A WAF IP set as the RuntimeConfig names it. */
@@ -36,8 +37,17 @@ export async function createGroupPool(clients: MotoClients, count: number): Prom
   return ids;
 }
 
-/** Adds an ingress rule that allowlist-sync does not own (no owner tag), as a person or another tool would. */
-export async function addUnownedRule(clients: MotoClients, groupId: string, cidr: string, port = 443): Promise<void> {
+/**
+ * Adds a tcp ingress rule: with `owner`, tagged as allowlist-sync tags the rules it writes (the allowlist's name);
+ * without, a rule it does not own, as a person or another tool would add it.
+ */
+export async function addIngressRule(
+  clients: MotoClients,
+  groupId: string,
+  cidr: string,
+  options: { readonly port?: number; readonly owner?: string } = {},
+): Promise<void> {
+  const port = options.port ?? 443;
   await clients.ec2.send(
     new AuthorizeSecurityGroupIngressCommand({
       GroupId: groupId,
@@ -49,6 +59,13 @@ export async function addUnownedRule(clients: MotoClients, groupId: string, cidr
           ...(cidr.includes(':') ? { Ipv6Ranges: [{ CidrIpv6: cidr }] } : { IpRanges: [{ CidrIp: cidr }] }),
         },
       ],
+      ...(options.owner === undefined
+        ? {}
+        : {
+            TagSpecifications: [
+              { ResourceType: 'security-group-rule', Tags: [{ Key: OWNER_TAG_KEY, Value: options.owner }] },
+            ],
+          }),
     }),
   );
 }
@@ -70,7 +87,7 @@ export async function ingressRules(clients: MotoClients, groupId: string): Promi
     .map((r) => ({
       cidr: (r.CidrIpv4 ?? r.CidrIpv6) as string,
       port: r.FromPort as number,
-      owner: r.Tags?.find((t) => t.Key === 'allowlist-sync:allowlist')?.Value,
+      owner: r.Tags?.find((t) => t.Key === OWNER_TAG_KEY)?.Value,
     }))
     .sort((a, b) => a.cidr.localeCompare(b.cidr));
 }

@@ -22,6 +22,12 @@ export const moto = externalTool(
   "pip install 'moto[server]'",
 );
 
+/**
+ * Room for one end-to-end case (several CLI processes or runs, the WAF driver pacing its writes at one per second) on
+ * a shared, loaded machine: a limit that stops a hung case, not a timed assertion.
+ */
+export const MOTO_CASE_TIMEOUT_MS = 180_000;
+
 /** The Region every moto test runs in. */
 export const MOTO_REGION = 'eu-west-1';
 
