@@ -4,16 +4,15 @@
  * reported as drift; the change-size guardrail and a forced apply. Every count of write calls in a report is checked
  * against the writes moto recorded.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../lambda/targets/types';
-import { CLI, ensureBuilt, ROOT } from '../cli/built-cli';
+import { ensureBuilt } from '../cli/built-cli';
 import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, type RecordedCall, startMoto } from '../support/moto';
 import { addIngressRule, putObject } from '../support/moto-resources';
+import { type CliRun, runCli, writeConfigFile } from './cli-run';
 import {
   BUCKET,
   createWorld,
@@ -46,35 +45,15 @@ afterAll(async () => {
   if (moto.available) console.log(`moto tier (built CLI): ${checkedCalls} recorded API calls checked`);
 });
 
-interface CliRun {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly report?: RunReport;
-  /** What moto recorded during this run. */
-  readonly calls: RecordedCall[];
-}
-
-/** Runs the built CLI against moto with `--json`, and reads what moto recorded during the run. */
+/** Runs the built CLI against moto with `--json`; counts the calls moto recorded. */
 async function run(args: string[]): Promise<CliRun> {
-  await server.clearCalls();
-  const result = await promisify(execFile)(process.execPath, [CLI, ...args, '--json'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...server.env },
-  }).then(
-    (r) => ({ status: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ status: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-  const calls = await server.calls();
-  checkedCalls += calls.length;
-  const report = result.stdout.trim().startsWith('{') ? (JSON.parse(result.stdout) as RunReport) : undefined;
-  return { ...result, ...(report ? { report } : {}), calls };
+  const result = await runCli(server, [...args, '--json']);
+  checkedCalls += result.calls.length;
+  return result;
 }
 
 function writeConfig(world: World, guardrails: Record<string, unknown> = {}): string {
-  const file = path.join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(worldConfig(world, guardrails)));
-  return file;
+  return writeConfigFile(dir, worldConfig(world, guardrails));
 }
 
 describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_CASE_TIMEOUT_MS }, () => {
