@@ -4,9 +4,12 @@
  * manual dry run, the change-size guardrail and a forced apply, a payload refused before any call. Every report's
  * write calls are checked against the writes moto recorded.
  */
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResponse } from '../../lambda/response';
+import { serialParameterName } from '../../lambda/sources';
 import type { RunReport } from '../../lambda/targets/types';
+import { keys, signedDoc } from '../sources/helpers';
 import {
   MOTO_CASE_TIMEOUT_MS,
   MOTO_REGION,
@@ -160,5 +163,51 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(refused.error?.name).toBe('RunFailedError');
     expect(refused.report?.allowlists[0]?.error?.name).toBe('ParseError');
     expectNoTargetCalls(refused.calls);
+  });
+
+  it('applies a signed list when its signature lands, keeps its serial in SSM, and refuses a replayed older one', async () => {
+    const source = {
+      kind: 's3',
+      bucket: BUCKET,
+      key: 'signed.json',
+      format: { type: 'allowlist' },
+      integrity: { ed25519PublicKey: keys.publicKeyPem, maxAgeSeconds: 7 * 24 * 3600 },
+    };
+    const config = worldConfig(world);
+    (config.allowlists[0] as { sources: unknown[] }).sources = [source];
+    const publish = async (serial: number) => {
+      // The handler's clock is the real one: the document is fresh now.
+      const { body, sig } = signedDoc({ serial, generatedAt: Date.now() - 60_000, entries: LIST_V1 });
+      await putObject(server.clients, BUCKET, 'signed.json', body.toString('utf8'));
+      await putObject(server.clients, BUCKET, 'signed.json.sig', sig);
+    };
+    const run = async () => {
+      const handler = bundle.load(config, server.env);
+      await server.clearCalls();
+      const outcome = await handler(
+        s3ObjectCreatedEvent(BUCKET, 'signed.json.sig', MOTO_REGION),
+        lambdaContext('signed'),
+      ).then(
+        (response) => ({ response: response as InvokeResponse, error: undefined }),
+        (error: Error & { report?: RunReport }) => ({ response: undefined, error }),
+      );
+      const calls = await server.calls();
+      checkedCalls += calls.length;
+      return { ...outcome, report: outcome.response?.report ?? outcome.error?.report, calls };
+    };
+
+    await publish(8);
+    const applied = await run();
+    expect(applied.error).toBeUndefined();
+    expectWritesRecorded(applied.report, applied.calls);
+    expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V1));
+    const stored = await server.clients.ssm.send(new GetParameterCommand({ Name: serialParameterName('partners') }));
+    expect(stored.Parameter?.Value).toBe('8');
+
+    await publish(7);
+    const replayed = await run();
+    expect(replayed.error?.name).toBe('RunFailedError');
+    expect(replayed.report?.allowlists[0]?.error?.name).toBe('SourceError');
+    expect(targetWrites(replayed.calls)).toEqual([]);
   });
 });
