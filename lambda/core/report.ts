@@ -11,6 +11,7 @@ import {
   type TargetStatus,
 } from '../targets/types';
 import { AllowlistSyncError } from './errors';
+import type { ExpiryWarning } from './expiry';
 
 /** The error part of a report: name, message and, when there is a legitimate one, the override. */
 export type ReportError = NonNullable<TargetReport['error']>;
@@ -150,6 +151,13 @@ export function formatPlanText(report: RunReport, options: PlanTextOptions): str
     const prefixes = a.entries.prefixes[4] + a.entries.prefixes[6];
     lines.push(`${bold(`allowlist ${a.name}`)} (${prefixes} prefixes, ${a.provenance.length} source(s)) [${a.status}]`);
     if (a.error) lines.push(...formatError(a.error, '  ', yellow));
+    if (a.expiring) lines.push(...formatExpiring(a.expiring, yellow));
+    if (a.event) {
+      const how = a.event.delivered
+        ? 'sent to the default event bus'
+        : `NOT delivered: ${a.event.error?.name}: ${a.event.error?.message}`;
+      lines.push((a.event.delivered ? (t: string) => t : yellow)(`  event "${a.event.detailType}" ${how}`));
+    }
     for (const t of a.targets) {
       lines.push(`  ${bold(t.targetId)} [${t.status}]`);
       for (const p of t.added.prefixes) lines.push(green(`    + ${p}`));
@@ -187,6 +195,16 @@ export function formatPlanText(report: RunReport, options: PlanTextOptions): str
     lines.push(yellow('Run degraded: a quota could not hold the old and the new list at once (see the targets).'));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `  expiring within 14 days: 2` and one line per entry: prefix, owner, expiry, where. */
+function formatExpiring(w: ExpiryWarning, paint: (t: string) => string): string[] {
+  const out = [paint(`  expiring within ${w.windowDays} days: ${w.count}`)];
+  for (const e of w.entries) {
+    out.push(paint(`    ! ${e.prefix} owner ${e.owner ?? '(none)'} expires ${e.expires} at ${e.where}`));
+  }
+  if (w.count > w.entries.length) out.push(paint(`    ! … and ${w.count - w.entries.length} more`));
+  return out;
 }
 
 function formatDrift(d: Drift): string {
