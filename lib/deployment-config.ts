@@ -209,6 +209,8 @@ export const DeploymentConfigSchema = z
     alarmEmail: z.email().optional(),
     /** Alarm when a target has fewer free entries than this. @default 10 */
     quotaHeadroomAlarmBelow: z.int().min(0).default(10),
+    /** Archive the change events on the default bus for this many days (docs/expiry-and-events.md). @default none */
+    changeEventArchiveDays: z.int().min(1).max(3650).optional(),
   })
   .superRefine((config, ctx) => {
     unique(
