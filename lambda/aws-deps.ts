@@ -1,11 +1,12 @@
 /**
  * The engine's real deps: SDK clients with the SDK's defaults (region, credentials and `AWS_ENDPOINT_URL` from the
- * environment), the sources' loader and cache, the target drivers, the clock, and the run lock and generation store
- * in SSM (P10; they share the SSM client the sources and the serial store use). The Lambda builds them once per
+ * environment), the sources' loader and cache, the target drivers, the clock, the EventBridge client of the change
+ * events (default bus only), and the run lock and generation store in SSM (P10; they share the SSM client the sources and the serial store use). The Lambda builds them once per
  * container (clients and the conditional-fetch cache then live across warm invocations); the CLI once per command.
  * Clients are created here, never at module scope, so tests that import lambda/ never build one.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -63,6 +64,9 @@ export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptio
     // Every applying run, the function's and the CLI's alike, takes the same lock (dry runs take none).
     lock: new SsmRunLock(ssm, Date.now),
     generations: new SsmGenerationStore(ssm),
+    // Change events of applying runs, the function's and the CLI's alike (an operator's forced apply is the one most
+    // worth an audit trail); dry runs send none.
+    eventBridge: new EventBridgeClient({}),
     ...(serialStore ? { serials: serialStore } : {}),
   };
 }

@@ -32,6 +32,10 @@ export const MetricName = {
   QuotaHeadroom: 'QuotaHeadroom',
   /** 1 for each allowlist an applying (not dry) run left ok or degraded: the "no successful run" alarm watches it. */
   RunSucceeded: 'RunSucceeded',
+  /** Entries that expire within the allowlist's `expiryWarningDays` (every run, dry or not). */
+  ExpiringEntries: 'ExpiringEntries',
+  /** 1 when the run's change event for the allowlist was not delivered (PutEvents failed or refused it). */
+  ChangeEventFailed: 'ChangeEventFailed',
 } as const;
 
 /** A Powertools Logger for the function (JSON to stdout; level from `POWERTOOLS_LOG_LEVEL`, default INFO). */
@@ -48,7 +52,13 @@ export function createMetrics(): Metrics {
   return metrics;
 }
 
-/** The run summary logged once per run: counts, statuses, provenance and errors; never prefixes or config. */
+/**
+ * The run summary logged once per run: counts, statuses, provenance and errors; never prefixes or config. Expiring
+ * entries are named by where they are, their owner and expiry (not their prefix, P13), at most this many.
+ */
+export const LOGGED_EXPIRING_CAP = 20;
+
+/** The run summary logged once per run (see {@link LOGGED_EXPIRING_CAP}). */
 export function runLogEntry(report: RunReport, request?: RunRequest): Record<string, unknown> {
   return redact({
     runId: report.runId,
@@ -72,6 +82,20 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
     status: a.status,
     entries: a.entries,
     ...(a.error ? { error: a.error } : {}),
+    ...(a.expiring
+      ? {
+          expiring: {
+            windowDays: a.expiring.windowDays,
+            count: a.expiring.count,
+            entries: a.expiring.entries.slice(0, LOGGED_EXPIRING_CAP).map((e) => ({
+              where: e.where,
+              owner: e.owner ?? null,
+              expires: e.expires,
+            })),
+          },
+        }
+      : {}),
+    ...(a.event ? { event: a.event } : {}),
     provenance: a.provenance.map((p) => ({
       kind: p.kind,
       location: p.location,
@@ -99,12 +123,16 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
   };
 }
 
-/** Logs the run's one summary line: INFO when ok, WARN when degraded, ERROR when refused or failed. */
+/**
+ * Logs the run's one summary line: INFO when ok, WARN when degraded or a change event was not delivered, ERROR when
+ * refused or failed.
+ */
 export function logRun(logger: Logger, report: RunReport, summary: string, request?: RunRequest): void {
   const entry = { run: runLogEntry(report, request) };
   const message = redactText(summary);
+  const undelivered = report.allowlists.some((a) => a.event && !a.event.delivered);
   if (report.status === 'refused' || report.status === 'failed') logger.error(message, entry);
-  else if (report.status === 'degraded') logger.warn(message, entry);
+  else if (report.status === 'degraded' || undelivered) logger.warn(message, entry);
   else logger.info(message, entry);
 }
 
@@ -130,6 +158,8 @@ export function publishRunMetrics(metrics: Metrics, report: RunReport, now: numb
     if (!report.dryRun && (a.status === 'unchanged' || a.status === 'changed' || a.status === 'degraded')) {
       count(MetricName.RunSucceeded, 1);
     }
+    count(MetricName.ExpiringEntries, a.expiring?.count ?? 0);
+    if (a.event) count(MetricName.ChangeEventFailed, a.event.delivered ? 0 : 1);
     const age = sourceAgeSeconds(a, now);
     if (age !== undefined) metrics.addMetric(MetricName.SourceAgeSeconds, MetricUnit.Seconds, age);
     metrics.addMetric(MetricName.DurationMs, MetricUnit.Milliseconds, report.durationMs);

@@ -18,9 +18,11 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { CONFIG_ENV } from '../lambda/config';
+import { ChangeDetailType } from '../lambda/core/change-event';
 import { ConfigError } from '../lambda/core/errors';
 import { acknowledge, nagResource } from './acknowledgements';
 import { FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
+import { archiveDaysIssue, changeEventArchive, changeEventRule } from './change-events';
 import { type DeployAllowlist, DeployAllowlistSchema } from './deployment-config';
 import { AllowlistFilterSet, type AllowlistFilters } from './filters';
 import { METRICS_NAMESPACE, SERVICE_NAME, SyncOperations } from './operations';
@@ -71,6 +73,11 @@ export interface AllowlistSyncProps {
    * @default the synth time
    */
   readonly deployRunId?: string;
+  /**
+   * Keep this construct's change events (`Allowlist Applied`, `Refused`, `Failed`) in an EventBridge archive on the
+   * default bus for this many days (1–3650), so the history of changes can be replayed. @default no archive
+   */
+  readonly changeEventArchiveDays?: number;
 }
 
 /** Provisions the filters of each allowlist and the function that keeps them equal to it. */
@@ -83,11 +90,16 @@ export class AllowlistSync extends Construct {
   readonly operations: SyncOperations;
   /** The estimated size (bytes) of the function's environment with the longest realistic ids. */
   readonly environmentBytes: number;
+  /** The archive of the change events, when `changeEventArchiveDays` is set. */
+  readonly changeEventArchive?: events.Archive;
+  /** The names of this construct's allowlists (the `detail.allowlist` its events carry). */
+  readonly allowlistNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: AllowlistSyncProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const allowlists = validateAllowlists(props, stack.region);
+    this.allowlistNames = allowlists.map((a) => a.name);
     const namePrefix = props.namePrefix ?? stack.stackName;
     const scheduleMinutes = props.scheduleMinutes ?? 15;
 
@@ -192,7 +204,38 @@ export class AllowlistSync extends Construct {
       alarmNamePrefix: namePrefix,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
+    if (props.changeEventArchiveDays !== undefined) {
+      this.changeEventArchive = changeEventArchive(
+        this,
+        'ChangeEventArchive',
+        this.allowlistNames,
+        props.changeEventArchiveDays,
+      );
+    }
     this.addOutputs();
+  }
+
+  /**
+   * A rule on the default bus for runs that changed a target of these allowlists (`Allowlist Applied`), like CDK's
+   * `on…Event` methods: `options.target` receives the event, `options.eventPattern` narrows it.
+   */
+  onApplied(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Applied], options);
+  }
+
+  /** A rule for runs that refused a change (`Allowlist Refused`: nothing was written). See {@link onApplied}. */
+  onRefused(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Refused], options);
+  }
+
+  /** A rule for runs that failed on a target or a source (`Allowlist Failed`). See {@link onApplied}. */
+  onFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Failed], options);
+  }
+
+  /** A rule for every change event of these allowlists: applied, refused and failed. See {@link onApplied}. */
+  onChange(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, Object.values(ChangeDetailType), options);
   }
 
   /**
@@ -329,6 +372,9 @@ function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAl
     }
     parsed.push(result.data);
   });
+  const archiveIssue =
+    props.changeEventArchiveDays === undefined ? undefined : archiveDaysIssue(props.changeEventArchiveDays);
+  if (archiveIssue) issues.push(archiveIssue);
   const minutes = props.scheduleMinutes;
   if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 720)) {
     issues.push(`scheduleMinutes: ${minutes} is not a whole number of minutes from 1 to 720`);

@@ -4,8 +4,9 @@
  * The metric contract with the function (lambda/observability.ts): namespace {@link METRICS_NAMESPACE}, ONE dimension
  * `Allowlist` = the allowlist name (the function clears Powertools' default `service` dimension, and a CloudWatch
  * alarm matches only the exact dimension set); metrics EntriesDesired, Added, Removed, DriftFound, Refused, Failed,
- * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target) and RunSucceeded (1 per
- * successful apply run).
+ * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target), RunSucceeded (1 per
+ * successful apply run), ExpiringEntries (entries within the allowlist's expiry warning window) and ChangeEventFailed
+ * (1 when a run's change event was not delivered).
  */
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -132,6 +133,28 @@ export class SyncOperations extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
       );
+      // Every run reports the count, dry or not. Missing data keeps the state (IGNORE), and the period is the schedule's,
+      // so the alarm stays in ALARM between runs and notifies once, when the first entry enters the window.
+      add(
+        new cloudwatch.Alarm(this, `ExpiringEntries${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: entries expire within its expiry warning window; the run's log line and report name them and their owners (docs/expiry-and-events.md).`,
+          metric: metric('ExpiringEntries', 'Maximum', props.schedule),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        }),
+      );
+      add(
+        new cloudwatch.Alarm(this, `ChangeEventFailed${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: a run's change event was not put on the default event bus (the run itself kept its status; its log line says why).`,
+          metric: metric('ChangeEventFailed', 'Sum'),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
       add(
         new cloudwatch.Alarm(this, `LowQuotaHeadroom${n}`, {
           alarmName: alarmName(`LowQuotaHeadroom${n}`),
@@ -152,7 +175,13 @@ export class SyncOperations extends Construct {
         }),
         new cloudwatch.GraphWidget({
           title: `${allowlist}: health`,
-          left: [metric('RunSucceeded', 'Sum'), metric('Refused', 'Sum'), metric('Failed', 'Sum')],
+          left: [
+            metric('RunSucceeded', 'Sum'),
+            metric('Refused', 'Sum'),
+            metric('Failed', 'Sum'),
+            metric('ExpiringEntries', 'Maximum'),
+            metric('ChangeEventFailed', 'Sum'),
+          ],
           right: [
             metric('QuotaHeadroom', 'Minimum'),
             metric('SourceAgeSeconds', 'Maximum'),

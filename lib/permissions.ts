@@ -19,10 +19,14 @@
  *   generation and, when signed, its serial; `ssm:DeleteParameter` on its lock only (release). Named parameters, not
  *   `/allowlist-sync/<name>/*`: the function can touch no other parameter under that path, and no wildcard needs a
  *   cdk-nag acknowledgement.
+ * - Change events (docs/expiry-and-events.md): `events:PutEvents` on the account's default bus only
+ *   (`arn:…:event-bus/default`), and only with the source `allowlist-sync` and its three detail types
+ *   (`events:source`, `events:detail-type`), so the role cannot pose as another service or write to another bus.
  */
 import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Source } from '../lambda/config';
+import { CHANGE_EVENT_SOURCE, ChangeDetailType } from '../lambda/core/change-event';
 import type { AllowlistFilters } from './filters';
 
 /** The SSM parameter where the function keeps the last applied serial of a signed allowlist (DESIGN.md P7). */
@@ -98,8 +102,28 @@ export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilte
       }),
     );
   }
-  statements.push(...sourceStatements(stack, allowlists));
+  statements.push(...sourceStatements(stack, allowlists), changeEventStatement(stack));
   return statements;
+}
+
+/** The ARN of the account's default event bus in the stack's Region. */
+export function defaultEventBusArn(stack: Stack): string {
+  return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+}
+
+/** `events:PutEvents` on the default bus, for the source and detail types of the change events only. */
+function changeEventStatement(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PutChangeEventsOnDefaultBus',
+    actions: ['events:PutEvents'],
+    resources: [defaultEventBusArn(stack)],
+    conditions: {
+      StringEquals: {
+        'events:source': CHANGE_EVENT_SOURCE,
+        'events:detail-type': Object.values(ChangeDetailType),
+      },
+    },
+  });
 }
 
 function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[]): iam.PolicyStatement[] {

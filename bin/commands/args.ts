@@ -173,7 +173,7 @@ export async function buildFromArgs(
     }
     inputs.push({ ...input, format });
   }
-  return buildAllowlist(inputs, policy, new Date(), {
+  return buildAllowlist(inputs, policy, new Date(io.now?.() ?? Date.now()), {
     relax: { allowSpecialPurpose: values['allow-special'] === true },
   });
 }

@@ -12,6 +12,7 @@ import {
   type TargetStatus,
 } from '../targets/types';
 import { AllowlistSyncError } from './errors';
+import type { ExpiryWarning } from './expiry';
 import { plural } from './plural';
 import type { Cidr } from './prefix';
 
@@ -187,6 +188,13 @@ export function formatPlanText(report: RunReport, options: PlanTextOptions): str
   for (const a of report.allowlists) {
     lines.push(`${bold(`allowlist ${a.name}`)} (${allowlistCounts(a)}) [${a.status}]`);
     if (a.error) lines.push(...formatError(a.error, '  ', yellow));
+    if (a.expiring) lines.push(...formatExpiring(a.expiring, yellow));
+    if (a.event) {
+      const how = a.event.delivered
+        ? 'sent to the default event bus'
+        : `NOT delivered: ${a.event.error?.name}: ${a.event.error?.message}`;
+      lines.push((a.event.delivered ? (t: string) => t : yellow)(`  event "${a.event.detailType}" ${how}`));
+    }
     for (const t of a.targets) {
       lines.push(`  ${bold(t.targetId)} [${t.status}]`);
       // A target that stopped part-way lists the change it set out to make, then says how much of it was written.
@@ -251,6 +259,16 @@ function allowlistCounts(a: RunReport['allowlists'][number]): string {
   const prefixes = plural(a.entries.prefixes[4] + a.entries.prefixes[6], 'prefix', 'prefixes');
   const sources = plural(a.sources ?? a.provenance.length, 'source');
   return a.error?.source ? `${prefixes}, ${sources}, failed: ${a.error.source}` : `${prefixes}, ${sources}`;
+}
+
+/** `  expiring within 14 days: 2` and one line per entry: prefix, owner, expiry, where. */
+function formatExpiring(w: ExpiryWarning, paint: (t: string) => string): string[] {
+  const out = [paint(`  expiring within ${w.windowDays} days: ${w.count}`)];
+  for (const e of w.entries) {
+    out.push(paint(`    ! ${e.prefix} owner ${e.owner ?? '(none)'} expires ${e.expires} at ${e.where}`));
+  }
+  if (w.count > w.entries.length) out.push(paint(`    ! … and ${w.count - w.entries.length} more`));
+  return out;
 }
 
 function formatDrift(d: Drift): string {

@@ -7,6 +7,7 @@
  */
 import type { Target } from '../config';
 import { AllowlistSyncError } from '../core/errors';
+import type { ExpiryWarning } from '../core/expiry';
 import type { Cidr, Family } from '../core/prefix';
 import type { PrefixSet } from '../core/prefix-set';
 
@@ -214,6 +215,22 @@ export interface AllowlistReport {
   readonly targets: readonly TargetReport[];
   /** A refusal or failure before any target was touched (source, parse, policy, guardrail). */
   readonly error?: ErrorReport;
+  /** Entries that expire within the allowlist's `expiryWarningDays`; absent when none does. */
+  readonly expiring?: ExpiryWarning;
+  /**
+   * The change event this run put on the default EventBridge bus for the allowlist, and whether PutEvents took it;
+   * absent when the run emitted none (a dry run, a converged allowlist).
+   */
+  readonly event?: ChangeEventDelivery;
+}
+
+/** What became of an allowlist's change event. */
+export interface ChangeEventDelivery {
+  /** `Allowlist Applied`, `Allowlist Refused` or `Allowlist Failed`. */
+  readonly detailType: string;
+  /** False when PutEvents refused it or could not be called; the run's status is unchanged, the error says why. */
+  readonly delivered: boolean;
+  readonly error?: { readonly name: string; readonly message: string };
 }
 
 /** The report of one run. */

@@ -136,6 +136,7 @@ describe('the sync function, its triggers and its permissions', () => {
     ],
     ['ssm:PutParameter', /parameter\/allowlist-sync\/((partners|offices)\/(lock|generation)|offices\/serial)$/],
     ['ssm:DeleteParameter', /parameter\/allowlist-sync\/(partners|offices)\/lock$/],
+    ['events:PutEvents', /^arn:aws:events:us-east-1:111122223333:event-bus\/default$/],
   ])('grants %s only on the pool resources', (action, resource) => {
     const statements = policyStatements(template).filter(({ statement }) =>
       ([statement.Action].flat() as string[]).includes(action),

@@ -25,8 +25,8 @@ describe('operations: alarms, dashboard, outputs and checks', () => {
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // Errors, two DLQs, and per allowlist: no success, refused, low headroom.
-    expect(alarms).toHaveLength(3 + 2 * 3);
+    // Errors, two DLQs, and per allowlist: no success, refused, expiring entries, undelivered change event, headroom.
+    expect(alarms).toHaveLength(3 + 2 * 5);
     for (const alarm of alarms)
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/AlarmTopic/) }]);
   });
