@@ -57,11 +57,11 @@ export class CredentialBinding extends Construct {
         const ruleGroup = new wafv2.CfnRuleGroup(this, `${suffix}Group${i + 1}`, {
           scope: wafScope,
           capacity: p.capacity,
+          // WAF descriptions allow letters, digits, spaces and =:#@/-,.+ only: "_" in a name becomes "-".
           description:
-            `Blocks a bound credential from outside its allowlist: ${p.allowlists.join(', ')}. allowlist-sync.`.slice(
-              0,
-              256,
-            ),
+            `Blocks a bound credential from outside its allowlist: ${p.allowlists.join(', ')}. allowlist-sync.`
+              .replace(/[^A-Za-z0-9=:#@/,.+ -]/g, '-')
+              .slice(0, 256),
           visibilityConfig: {
             cloudWatchMetricsEnabled: true,
             metricName: `allowlist-sync-credential-binding-${suffix.toLowerCase()}-${i + 1}`,
@@ -125,7 +125,7 @@ function bindingWebAcl(
     defaultAction: mode === 'allow-others' ? { allow: {} } : { block: {} },
     description:
       mode === 'allow-others'
-        ? 'Blocks a bound credential from outside its allowlist; allows every other request. allowlist-sync.'
+        ? 'Blocks a bound credential from outside its allowlist, allows every other request. allowlist-sync.'
         : 'Blocks a bound credential from outside its allowlist, then allows only the network allowlists. allowlist-sync.',
     visibilityConfig: {
       cloudWatchMetricsEnabled: true,
