@@ -50,7 +50,9 @@ export class CredentialBinding extends Construct {
             others.map((g) => g.capacity as number),
           ).capacity;
       } catch (error) {
-        throw new ConfigError('credential binding', [`${wafScope}: ${(error as Error).message}`]);
+        throw new ConfigError('credential binding', [
+          `credentialBinding (scope ${wafScope}): ${(error as Error).message}`,
+        ]);
       }
       const groups = packed.map((p, i) => {
         // No name: the capacity is replace-on-change, and a fixed name would make that replacement fail.

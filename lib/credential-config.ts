@@ -36,6 +36,36 @@ export function secretWordOf(header: string): string | undefined {
   return SECRET_WORDS.find((word) => lower.includes(word));
 }
 
+const ForwardedClientAddress = z.strictObject({
+  forwardedIp: ForwardedIpSchema.extend({
+    // On a block rule MATCH would count a request without a valid address in the header as listed.
+    fallbackBehavior: z
+      .literal('NO_MATCH', {
+        message:
+          'must be "NO_MATCH": with "MATCH" a request whose header holds no valid address would count as coming from the partner\'s addresses, so a stolen key would pass with a made-up header',
+      })
+      .default('NO_MATCH'),
+  }),
+});
+/** Where a request's client address comes from. */
+export type ClientAddress = 'connection' | z.infer<typeof ForwardedClientAddress>;
+
+/**
+ * "connection" or `{ forwardedIp }`. Not a z.union: a union reports only that no option fits, and the reason a
+ * forwarded-IP config is refused (fallback MATCH, a bad header name) must reach the user with its field.
+ */
+const ClientAddressSchema = z.unknown().transform((value, ctx): ClientAddress => {
+  if (value === 'connection') return value;
+  if (typeof value !== 'object' || value === null) {
+    ctx.addIssue({ code: 'custom', message: 'give "connection" or { "forwardedIp": { "headerName", "position" } }' });
+    return z.NEVER;
+  }
+  const result = ForwardedClientAddress.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
+
 /** Printable ASCII without leading or trailing space: HTTP strips the spaces around a field value (RFC 9110 §5.5). */
 const CREDENTIAL_VALUE = /^[!-~](?:[ -~]{0,198}[!-~])?$/;
 
@@ -62,9 +92,7 @@ export const CredentialSchema = z
      */
     caseInsensitive: z.boolean().default(false),
     /** The connection's source address, or a forwarded-IP header (fail closed when missing or malformed). */
-    clientAddress: z.union([z.literal('connection'), z.strictObject({ forwardedIp: ForwardedIpSchema })], {
-      message: 'give "connection" or { "forwardedIp": { "headerName", "position" } }',
-    }),
+    clientAddress: ClientAddressSchema,
   })
   .superRefine((c, ctx) => {
     if ((c.startsWith === undefined) === (c.exactly === undefined)) {
