@@ -102,7 +102,7 @@ export class AllowlistSync extends Construct {
     );
 
     if (allowlists.some((a) => a.wafIpSets?.credential)) {
-      this.credentialBinding = new CredentialBinding(this, 'CredentialBinding', this.filters, binding ?? {});
+      this.credentialBinding = new CredentialBinding(this, 'CredentialBinding', { ...binding, filters: this.filters });
     }
 
     const provisioned = this.filters.map((f) => f.provisioned);

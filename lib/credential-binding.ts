@@ -20,13 +20,20 @@ export interface ScopeBinding {
   readonly webAclCapacity?: number;
 }
 
+/** Props of {@link CredentialBinding}: the stack-wide options and every allowlist's filters. */
+export interface CredentialBindingProps extends CredentialBindingConfig {
+  /** The filters of every allowlist; those whose `wafIpSets` declare a `credential` are bound. */
+  readonly filters: readonly AllowlistFilters[];
+}
+
 /** Creates the binding rule groups of every scope that has a bound allowlist. */
 export class CredentialBinding extends Construct {
   /** Per scope, what was created. */
   readonly scopes: ScopeBinding[] = [];
 
-  constructor(scope: Construct, id: string, filters: readonly AllowlistFilters[], options: CredentialBindingConfig) {
+  constructor(scope: Construct, id: string, props: CredentialBindingProps) {
     super(scope, id);
+    const { filters, ...options } = props;
     const scopes = new Map<string, { name: string; credential: CredentialConfig; ipSetArns: string[] }[]>();
     const allowGroups = new Map<string, wafv2.CfnRuleGroup[]>();
     for (const f of filters) {

@@ -3,7 +3,12 @@
  * run through the WAF evaluator of test/waf/, the worked example and its table read from docs/credential-binding.md,
  * cfn-lint over both templates, and mutations of the emitted rules that the cases must catch.
  */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CredentialBinding } from '../../lib/credential-binding';
+import { DeployAllowlistSchema } from '../../lib/deployment-config';
+import { AllowlistFilterSet } from '../../lib/filters';
 import { cfnLintTool, lintTemplate } from '../support/cfn-lint';
 import { type IpSetContents, WafEvaluator, type WafRequest } from '../waf/evaluator';
 import { docCases, docExampleConfig } from './credential-doc';
@@ -150,6 +155,32 @@ const FORWARDED_CASES: Case[] = [
   },
 ];
 
+/**
+ * The "network-allowlist" web ACL over the construct alone (the stack tests above run cdk-nag on the same construct):
+ * acme bound and on its network allowlist, globex only on its network allowlist.
+ */
+function networkAllowlistTemplate(): TemplateJson {
+  const stack = new Stack(new App(), 'AllowlistSync-net', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const filters = [
+    { name: 'acme', credential: { header: 'x-api-key', startsWith: 'acme', clientAddress: 'connection' } },
+    { name: 'globex' },
+  ].map((a, i) => {
+    const definition = DeployAllowlistSchema.parse({
+      name: a.name,
+      sources: [{ kind: 's3', bucket: 'lists', key: `${a.name}.txt` }],
+      wafIpSets: {
+        scope: 'REGIONAL',
+        setsPerFamily: { ipv4: 1, ipv6: 1 },
+        ruleGroup: {},
+        ...(a.credential ? { credential: a.credential } : {}),
+      },
+    });
+    return new AllowlistFilterSet(stack, `Allowlist${i + 1}`, definition, 'AllowlistSync-net').filters;
+  });
+  new CredentialBinding(stack, 'Binding', { filters, webAcl: 'network-allowlist' });
+  return Template.fromStack(stack).toJSON() as TemplateJson;
+}
+
 /** `template` with `change` applied to every object in it (a deep copy). */
 function mutate(template: TemplateJson, change: (node: Json) => Json | undefined): TemplateJson {
   const walk = (node: unknown): unknown => {
@@ -245,6 +276,35 @@ describe('credential binding in the synthesized stack', () => {
     expect(failures(template, acl, cases)).toEqual([]);
     expect(failures(mutate(template, change), acl, cases).length).toBeGreaterThan(0);
   });
+
+  it(
+    '"network-allowlist": the binding runs before the allow rule groups, and the default action is Block',
+    () => {
+      const template = networkAllowlistTemplate();
+      const acl = webAclId(template, 'Blocks a bound credential');
+      expect(
+        failures(template, acl, [
+          { name: 'A from A', request: { source: '192.0.2.10', headers: [['x-api-key', 'acme_k1']] }, action: 'ALLOW' },
+          // Globex's network admits the address, but the key is Acme's: the binding blocks before any Allow.
+          {
+            name: 'A from G',
+            request: { source: '203.0.113.200', headers: [['x-api-key', 'acme_k1']] },
+            action: 'BLOCK',
+            label: label('acme'),
+          },
+          { name: 'no key from G', request: { source: '203.0.113.200', headers: [] }, action: 'ALLOW' },
+          { name: 'no key from nobody', request: { source: '198.51.100.1', headers: [] }, action: 'BLOCK' },
+        ]),
+      ).toEqual([]);
+      const rules = template.Resources[acl]!.Properties.Rules as { Name: string; Priority: number }[];
+      expect(rules.map((r) => [r.Name, r.Priority])).toEqual([
+        ['credential-binding-1', 0],
+        ['network-allowlist-1', 1],
+        ['network-allowlist-2', 2],
+      ]);
+    },
+    LONG,
+  );
 
   describe.skipIf(!cfnLintTool.available)('cfn-lint', () => {
     it(

@@ -45,7 +45,7 @@ function render(partners: number, scenario: keyof typeof SCENARIOS) {
     });
     return new AllowlistFilterSet(stack, `Allowlist${i + 1}`, definition, 'Capacity').filters;
   });
-  new CredentialBinding(stack, 'Binding', filters, { webAcl: 'allow-others' });
+  new CredentialBinding(stack, 'Binding', { filters, webAcl: 'allow-others' });
   const template = Template.fromStack(stack).toJSON() as {
     Resources: Record<string, { Type: string; Properties: Json }>;
   };
@@ -73,29 +73,33 @@ describe('credential binding capacity', () => {
     [50, 'forwarded `LAST`'],
     [50, 'forwarded `ANY`'],
     [50, 'connection, `caseInsensitive`'],
-  ] as const)('%i partner(s), client address %s: priced rule by rule, within WAF quotas', (partners, scenario) => {
-    const { groups, acl } = render(partners, scenario);
-    const priced = groups.map((g) =>
-      (g.Rules as { Statement: Json }[]).reduce((sum, r) => sum + statementCapacity(r.Statement), 0),
-    );
-    // The capacity each group is created with is what its rules cost by WAF's table, priced independently.
-    expect(groups.map((g) => g.Capacity)).toEqual(priced);
-    for (const g of groups) {
-      expect(g.Capacity as number).toBeLessThanOrEqual(MAX_CAPACITY);
-      expect(references(g.Rules)).toBeLessThanOrEqual(MAX_REFERENCES);
-    }
-    expect(references(groups.map((g) => g.Rules))).toBe(partners * 2);
-    expect((acl.Rules as unknown[]).length).toBe(groups.length);
-    const total = priced.reduce((s, c) => s + c, 0);
-    expect(total % partners).toBe(0);
-    rows.push([
-      String(partners),
-      scenario,
-      String(total / partners),
-      `${groups.length} (${priced.join(' + ')})`,
-      String(total),
-    ]);
-  }, 120_000);
+  ] as const)(
+    '%i partner(s), client address %s: priced rule by rule, within WAF quotas',
+    (partners, scenario) => {
+      const { groups, acl } = render(partners, scenario);
+      const priced = groups.map((g) =>
+        (g.Rules as { Statement: Json }[]).reduce((sum, r) => sum + statementCapacity(r.Statement), 0),
+      );
+      // The capacity each group is created with is what its rules cost by WAF's table, priced independently.
+      expect(groups.map((g) => g.Capacity)).toEqual(priced);
+      for (const g of groups) {
+        expect(g.Capacity as number).toBeLessThanOrEqual(MAX_CAPACITY);
+        expect(references(g.Rules)).toBeLessThanOrEqual(MAX_REFERENCES);
+      }
+      expect(references(groups.map((g) => g.Rules))).toBe(partners * 2);
+      expect((acl.Rules as unknown[]).length).toBe(groups.length);
+      const total = priced.reduce((s, c) => s + c, 0);
+      expect(total % partners).toBe(0);
+      rows.push([
+        String(partners),
+        scenario,
+        String(total / partners),
+        `${groups.length} (${priced.join(' + ')})`,
+        String(total),
+      ]);
+    },
+    120_000,
+  );
 
   it('matches the capacity table of docs/credential-binding.md, and prints the figures', () => {
     console.log(
