@@ -27,7 +27,7 @@ const LISTS: Record<string, { ipv4: string[]; ipv6: string[] }> = {
 };
 
 /** The IP set contents by logical id, found by the sets' fixed names `<stack>-<allowlist>-<family>-<n>`. */
-export function ipSetContents(template: TemplateJson): IpSetContents {
+function ipSetContents(template: TemplateJson): IpSetContents {
   const contents: Record<string, string[]> = {};
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::WAFv2::IPSet') continue;

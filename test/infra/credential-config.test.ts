@@ -7,6 +7,7 @@ import { parseDeploymentConfig } from '../../lib/deployment-config';
 import { docExampleConfig } from './credential-doc';
 import { FIXTURE_ENTRY } from './synth';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests edit the example's JSON in place, field by field.
 type Json = Record<string, any>;
 
 /** The worked example with `change` applied to a deep copy. */

@@ -226,9 +226,9 @@ function defaultAction(action: Json): 'ALLOW' | 'BLOCK' {
 
 function logicalIdOf(arn: unknown): string {
   const getAtt = (arn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-  if (!getAtt || getAtt[1] !== 'Arn')
+  if (getAtt?.[1] !== 'Arn')
     throw new Error(`only Fn::GetAtt [id, Arn] references are modelled: ${JSON.stringify(arn)}`);
-  return getAtt[0];
+  return getAtt[0]!;
 }
 
 function headerValue(request: WafRequest, name: string): string | undefined {
