@@ -61,6 +61,15 @@ const ClientAddressSchema = z.unknown().transform((value, ctx): ClientAddress =>
     return z.NEVER;
   }
   const result = ForwardedClientAddress.safeParse(value);
+  if (result.success && result.data.forwardedIp.position !== 'LAST') {
+    // Proxies append what they saw: every entry before the last one of your own proxy is written by the client.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['forwardedIp', 'position'],
+      message: `"${result.data.forwardedIp.position}" reads an address the client wrote itself, so a stolen key would pass with a partner's address put into the header: use "LAST" (the address your own proxy appended), or "connection" when no proxy is in front`,
+    });
+    return z.NEVER;
+  }
   if (result.success) return result.data;
   for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   return z.NEVER;
@@ -185,11 +194,14 @@ export function credentialIssues(
   for (const b of bound) {
     const own = b.waf.ruleGroup?.forwardedIp;
     const address = b.credential.clientAddress;
-    const bindingHeader = address === 'connection' ? undefined : address.forwardedIp.headerName;
-    if (own !== undefined && own.headerName.toLowerCase() !== bindingHeader?.toLowerCase()) {
+    const binding = address === 'connection' ? undefined : address.forwardedIp;
+    const describe = (f: ForwardedIpConfig | undefined) =>
+      f === undefined ? "the connection's source" : `header "${f.headerName}" at position ${f.position}`;
+    const same = binding !== undefined && own?.headerName.toLowerCase() === binding.headerName.toLowerCase();
+    if (own !== undefined && !(same && own.position === binding!.position)) {
       issues.push({
         path: ['allowlists', b.index, 'wafIpSets', 'credential', 'clientAddress'],
-        message: `the allow rule group of "${b.name}" reads the client address from header "${own.headerName}", but its credential binding reads ${bindingHeader === undefined ? "the connection's source" : `header "${bindingHeader}"`}: one request would be judged by two different addresses; use the same source in both`,
+        message: `the allow rule group of "${b.name}" reads the client address from ${describe(own)}, but its credential binding reads ${describe(binding)}: one request would be judged by two different addresses; use the same source in both`,
       });
     }
   }

@@ -15,9 +15,9 @@
  *
  * WCU costs (WAF developer guide, rule statement pages): a string match EXACTLY or STARTS_WITH on a single header
  * costs 2, plus 10 per text transformation other than NONE; an IP set reference 1, plus 4 when a forwarded address is
- * read at position ANY; a size constraint 1; AND, OR and NOT cost what their statements cost. Fixed quotas (WAF
- * developer guide, quotas): 5,000 WCU per rule group and per web ACL (above 1,500 a web ACL costs more per request),
- * 50 reference statements (IP sets, rule groups) per rule group and per web ACL.
+ * read at position ANY (refused for binding); a size constraint 1; AND, OR and NOT cost what their statements cost.
+ * Fixed quotas (WAF developer guide, quotas): 5,000 WCU per rule group and per web ACL (above 1,500 a web ACL costs
+ * more per request), 50 reference statements (IP sets, rule groups) per rule group and per web ACL.
  */
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { type CredentialConfig, normalisedValue } from './credential-config';
@@ -110,7 +110,8 @@ export function credentialRules(bound: readonly BoundAllowlist[]): PricedRule[] 
       },
     }));
     const listed = references.length === 1 ? references[0]! : { orStatement: { statements: references } };
-    const referenceCapacity = references.length * (forwarded?.position === 'ANY' ? 5 : 1);
+    // 1 WCU each: binding reads a forwarded address only at LAST (ANY would cost 4 more; it is refused).
+    const referenceCapacity = references.length;
     rules.push({
       allowlist: a.name,
       rule: blockRule(a.name, 'address-not-listed', [

@@ -25,7 +25,6 @@ type Json = Record<string, unknown>;
 const SCENARIOS = {
   connection: { clientAddress: 'connection' },
   'forwarded `LAST`': { clientAddress: { forwardedIp: { headerName: 'X-Forwarded-For', position: 'LAST' } } },
-  'forwarded `ANY`': { clientAddress: { forwardedIp: { headerName: 'X-Forwarded-For', position: 'ANY' } } },
   'connection, `caseInsensitive`': { clientAddress: 'connection', caseInsensitive: true },
 } as const;
 
@@ -71,7 +70,6 @@ describe('credential binding capacity', () => {
     [10, 'connection'],
     [50, 'connection'],
     [50, 'forwarded `LAST`'],
-    [50, 'forwarded `ANY`'],
     [50, 'connection, `caseInsensitive`'],
   ] as const)(
     '%i partner(s), client address %s: priced rule by rule, within WAF quotas',

@@ -78,6 +78,14 @@ describe('credential binding refused at synth', () => {
         };
       }),
     );
+    const first = refusal(
+      example((c) => {
+        acme(c).clientAddress = { forwardedIp: { headerName: 'X-Forwarded-For', position: 'ANY' } };
+      }),
+    );
+    expect(first).toContain(
+      'credential.clientAddress.forwardedIp.position: "ANY" reads an address the client wrote itself, so a stolen key would pass with a partner\'s address put into the header: use "LAST"',
+    );
     expect(fallback).toContain(
       'clientAddress.forwardedIp.fallbackBehavior: must be "NO_MATCH": with "MATCH" a request whose header holds no valid address would count as coming from the partner\'s addresses',
     );
@@ -107,7 +115,7 @@ describe('credential binding refused at synth', () => {
       }),
     );
     expect(message).toContain(
-      'allowlists[0].wafIpSets.credential.clientAddress: the allow rule group of "acme" reads the client address from header "X-Forwarded-For", but its credential binding reads the connection\'s source',
+      'allowlists[0].wafIpSets.credential.clientAddress: the allow rule group of "acme" reads the client address from header "X-Forwarded-For" at position LAST, but its credential binding reads the connection\'s source',
     );
   });
 
