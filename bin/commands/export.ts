@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import type { Allowlist, RuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
 import {
+  checkNginxOptions,
+  checkSetName,
   type ExportHeader,
   HOST_FORMATS,
   type HostFormat,
@@ -107,19 +109,21 @@ export function createExportCommand(deps: ExportDeps): Command {
         }
         output = values.output;
         const format = checkUsage(values, positionals);
-        // Options are checked before any source is read: a bad option costs no fetch and writes nothing.
+        // Every option is checked before any source is read: a bad option costs no fetch and writes nothing.
         const realIpFrom = (values['real-ip-from'] ?? []).map((c) => parseRealIpFrom(c));
-        const list = values.config
-          ? await fromConfig(values.config, values.allowlist as string, deps)
-          : await fromFiles(positionals, values, io);
-        const name = values.name ?? list.defaultName;
-        const text = render(format, list.set, list.header, {
-          name,
+        const allowlist = values.config ? await allowlistOf(values.config, values.allowlist as string) : undefined;
+        const options: RenderOptions = {
+          name: values.name ?? (allowlist ? allowlist.name.replace(/-/g, '_') : 'allowlist'),
           table: values.table ?? 'filter',
           realIpFrom,
           ...(values['real-ip-header'] !== undefined ? { realIpHeader: values['real-ip-header'] } : {}),
           realIpRecursive: values['real-ip-recursive'] === true,
-        });
+        };
+        if (format === 'nginx') checkNginxOptions(options);
+        else checkSetName(format, options.name);
+        if (format === 'nftables') checkSetName(format, options.table, '--table');
+        const list = allowlist ? await fromConfig(allowlist, deps) : await fromFiles(positionals, values, io);
+        const text = render(format, list.set, list.header, options);
         const bytes = Buffer.from(text, 'utf8');
         if (output === undefined) {
           io.stdout.write(bytes);
@@ -191,7 +195,14 @@ function parseRealIpFrom(text: string): Cidr {
 interface ExportList {
   readonly set: PrefixSet;
   readonly header: ExportHeader;
-  readonly defaultName: string;
+}
+
+interface RenderOptions {
+  readonly name: string;
+  readonly table: string;
+  readonly realIpFrom: Cidr[];
+  readonly realIpHeader?: string;
+  readonly realIpRecursive: boolean;
 }
 
 async function fromFiles(files: string[], values: Values, io: Io): Promise<ExportList> {
@@ -203,13 +214,14 @@ async function fromFiles(files: string[], values: Values, io: Io): Promise<Expor
       from: files.map((f) => (f === '-' ? '<stdin>' : f)),
       ...(built.serial !== undefined ? { serial: built.serial } : {}),
     },
-    defaultName: 'allowlist',
   };
 }
 
-async function fromConfig(path: string, name: string, deps: ExportDeps): Promise<ExportList> {
-  const config = await readRuntimeConfigFile(path);
-  const allowlist = selectAllowlist(config, name, path);
+async function allowlistOf(path: string, name: string): Promise<Allowlist> {
+  return selectAllowlist(await readRuntimeConfigFile(path), name, path);
+}
+
+async function fromConfig(allowlist: Allowlist, deps: ExportDeps): Promise<ExportList> {
   // Loaded here, not at the top: the plain-list mode never loads the AWS SDK.
   const { loadAllowlist } = await import('../../lambda/sources/load.js');
   const loaded = await loadAllowlist(allowlist, deps.sources());
@@ -219,7 +231,6 @@ async function fromConfig(path: string, name: string, deps: ExportDeps): Promise
       from: loaded.provenance.map((p) => p.location),
       ...(loaded.serial !== undefined ? { serial: loaded.serial } : {}),
     },
-    defaultName: allowlist.name.replace(/-/g, '_'),
   };
 }
 
@@ -232,12 +243,7 @@ function selectAllowlist(config: RuntimeConfig, name: string, path: string): All
   return allowlist;
 }
 
-function render(
-  format: HostFormat,
-  set: PrefixSet,
-  header: ExportHeader,
-  o: { name: string; table: string; realIpFrom: Cidr[]; realIpHeader?: string; realIpRecursive: boolean },
-): string {
+function render(format: HostFormat, set: PrefixSet, header: ExportHeader, o: RenderOptions): string {
   switch (format) {
     case 'ipset':
       return renderIpset(set, { name: o.name }, header);
