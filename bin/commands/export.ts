@@ -5,6 +5,7 @@
  * writes nothing and leaves the last good file in place, so the host keeps filtering on its last good set.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Allowlist, RuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
@@ -21,6 +22,7 @@ import {
 import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import type { PrefixSet } from '../../lambda/core/prefix-set';
 import type { SourceDeps } from '../../lambda/sources/fetch';
+import type { SerialStore } from '../../lambda/sources/serial-store';
 import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError, UsageError } from './args';
 import { readRuntimeConfigFile } from './config-file';
 import { type Command, Exit, type Io } from './io';
@@ -122,7 +124,7 @@ export function createExportCommand(deps: ExportDeps): Command {
         if (format === 'nginx') checkNginxOptions(options);
         else checkSetName(format, options.name);
         if (format === 'nftables') checkSetName(format, options.table, '--table');
-        const list = allowlist ? await fromConfig(allowlist, deps) : await fromFiles(positionals, values, io);
+        const list = allowlist ? await fromConfig(allowlist, deps, output) : await fromFiles(positionals, values, io);
         const text = render(format, list.set, list.header, options);
         const bytes = Buffer.from(text, 'utf8');
         if (output === undefined) {
@@ -221,10 +223,14 @@ async function allowlistOf(path: string, name: string): Promise<Allowlist> {
   return selectAllowlist(await readRuntimeConfigFile(path), name, path);
 }
 
-async function fromConfig(allowlist: Allowlist, deps: ExportDeps): Promise<ExportList> {
+async function fromConfig(allowlist: Allowlist, deps: ExportDeps, output: string | undefined): Promise<ExportList> {
   // Loaded here, not at the top: the plain-list mode never loads the AWS SDK.
   const { loadAllowlist } = await import('../../lambda/sources/load.js');
-  const loaded = await loadAllowlist(allowlist, deps.sources());
+  // The host's record of the last serial it applied is the header of its last good export: a signed list older than
+  // that is refused (serial-rollback), as the function refuses one older than the serial it keeps in SSM.
+  const last = output === undefined ? undefined : lastExportedSerial(output);
+  const serialStore: SerialStore = { get: async () => last, put: async () => undefined };
+  const loaded = await loadAllowlist(allowlist, { ...deps.sources(), serialStore });
   return {
     set: loaded.desired.set,
     header: {
@@ -232,6 +238,31 @@ async function fromConfig(allowlist: Allowlist, deps: ExportDeps): Promise<Expor
       ...(loaded.serial !== undefined ? { serial: loaded.serial } : {}),
     },
   };
+}
+
+/** The `# serial N` in the header comment of an export this command wrote at `path`, if there is one. */
+export function lastExportedSerial(path: string): number | undefined {
+  const head = Buffer.alloc(4096);
+  let n = 0;
+  try {
+    // The header only: an ipset script of a long list is megabytes.
+    const fd = openSync(path, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = head.toString('utf8', 0, n).split('\n');
+  if (!lines[0]?.startsWith('# allowlist-sync export ')) return undefined;
+  for (const line of lines) {
+    if (!line.startsWith('#')) break;
+    const match = /^# serial (\d+)$/.exec(line);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
 function selectAllowlist(config: RuntimeConfig, name: string, path: string): Allowlist {

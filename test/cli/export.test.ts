@@ -3,9 +3,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createExportCommand } from '../../bin/commands/export';
+import { createExportCommand, lastExportedSerial } from '../../bin/commands/export';
 import { FakeS3 } from '../fakes/fake-s3';
 import { keys, NOW, otherKeys, signedDoc } from '../sources/helpers';
+import { cli, ensureBuilt } from './built-cli';
 import { memoryIo } from './local-aws';
 
 const OLD = '# the last good export\nallow 192.0.2.0/24;\ndeny all;\n';
@@ -162,6 +163,39 @@ describe('export --config: the sync sources, integrity and policy', () => {
     }
   });
 
+  it('refuses a signed list older than the serial in the header of the last export it wrote (a rollback)', async () => {
+    freshS3();
+    const { out } = outputDir();
+    const publish = (serial: number) => {
+      const doc = signedDoc({ serial, entries: [`52.94.${76 + serial - 41}.0/24`] });
+      s3.putObject('acme-allowlists', 'partners.json', doc.body);
+      s3.putObject('acme-allowlists', 'partners.json.sig', doc.sig);
+    };
+    const argv = ['--config', configWith([signedS3]), '--allowlist', 'partners', '--to', 'ipset', '--output', out];
+    publish(42);
+    expect((await run(argv)).stdout).toBe(`wrote ${out}: ipset, 1 IPv4 + 0 IPv6 prefixes, serial 42\n`);
+    const good = readFileSync(out, 'utf8');
+    expect(lastExportedSerial(out)).toBe(42);
+    publish(41);
+    const rollback = await run(argv);
+    expect(rollback.status).toBe(1);
+    expect(rollback.stderr).toContain('serial-rollback: serial 41 is older than the last applied serial 42');
+    expect(readFileSync(out, 'utf8')).toBe(good);
+    publish(43);
+    expect((await run(argv)).stdout).toBe(`wrote ${out}: ipset, 1 IPv4 + 0 IPv6 prefixes, serial 43\n`);
+    expect(readFileSync(out, 'utf8')).toContain('add partners_v4_next 52.94.78.0/24\n');
+  });
+
+  it.each([
+    ['# allowlist-sync export --to nginx: 1 IPv4 and 0 IPv6 prefixes\n# from x\n# serial 7\nallow 1.2.3.4/32;\n', 7],
+    ['# allowlist-sync export --to nginx: 1 IPv4 and 0 IPv6 prefixes\nallow 1.2.3.4/32;\n# serial 7\n', undefined],
+    ['# hand-written\n# serial 7\n', undefined],
+  ])('reads the serial of a previous export only from its header comment (%j)', (text, serial) => {
+    const file = path.join(dir, `serial-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, text);
+    expect(lastExportedSerial(file)).toBe(serial);
+  });
+
   it('names the allowlists the config has when --allowlist is unknown', async () => {
     const r = await run([
       '--config',
@@ -211,5 +245,18 @@ describe('export FILE...: plain lists with validate flags', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(message);
+  });
+});
+
+describe('allowlist-sync export (built CLI)', () => {
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  it('is listed in the usage, and prints its help with --help', () => {
+    expect(cli(['--help']).stdout).toContain('export     render an allowlist for a host');
+    const help = cli(['export', '--help']);
+    expect(help.status).toBe(0);
+    for (const flag of ['--config FILE', '--allowlist NAME', '--to FORMAT', '--output FILE', '--real-ip-from CIDR']) {
+      expect(help.stdout).toContain(flag);
+    }
   });
 });
