@@ -1,8 +1,9 @@
 /**
  * `allowlist-sync export`: the allowlist rendered for a host's own filters (ipset, nftables, nginx), from the same
  * sources, parsing, policy and integrity checks a sync uses (`--config FILE --allowlist NAME`), or from plain lists
- * with validate's flags (`export FILE...`). Fail static, as the function: any source, parse, policy or option problem
- * writes nothing and leaves the last good file in place, so the host keeps filtering on its last good set.
+ * with validate's flags (`export FILE...`). Fail static, as the function (docs/design.md P6): any source, parse,
+ * policy or option problem writes nothing and leaves the last good file in place, so the host keeps filtering on its
+ * last good set. A signed list's serial never goes backwards (P7): the host's record of it is its last export's header.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';

@@ -1,8 +1,9 @@
 /**
  * The host layer: one built allowlist rendered for the kernel's filters and the reverse proxy on a host — an
  * `ipset restore` script, an `nft -f` file, an nginx include — so hosts behind the cloud's filters enforce the same
- * list (defence in depth). Each renderer hands the list over atomically in the tool's own terms: ipset fills a new set
- * and swaps it with the live one, nft replaces a set's elements in one transaction, nginx reloads a whole file.
+ * list (defence in depth). Each renderer hands the list over atomically in the tool's own terms, so a host filters on
+ * the whole old list or the whole new one at every moment (make-before-break, docs/design.md P5): ipset fills a new
+ * set and swaps it with the live one, nft replaces a set's elements in one transaction, nginx reloads a whole file.
  *
  * Output is a function of the set and the options only (no clock, no random), so an unchanged list renders the same
  * bytes and a hook can reload only when the file changed.

@@ -2,7 +2,9 @@
  * The ipset export run by the real `ipset`, inside a network namespace of the test's own: a first export creates the
  * live sets, a second, changed export is then restored one command at a time, and after every command `ipset test`
  * probes every edge of every prefix of both lists. At every step each live set must admit exactly the old list or
- * exactly the new one (so every address of both lists stays admitted throughout, and nothing else ever is).
+ * exactly the new one: every address both lists admit stays admitted throughout, the live set switches from the
+ * whole old list to the whole new one at its swap, and nothing neither list admits is ever admitted (docs/design.md
+ * P3, P4, P5).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,13 +82,16 @@ describe.skipIf(!ipset.available)('ipset restore of an export, in a network name
         const isOld = idx.every((i) => now[i] === inOld[i]);
         const isNew = idx.every((i) => now[i] === inNew[i]);
         if (!isOld && !isNew) violations.push(`after step ${step + 1} "${line}", IPv${family} is neither list`);
+        // Implied by the line above, and the property a partner sees: what both lists admit is never cut off.
+        const cut = idx.filter((i) => inOld[i] && inNew[i] && !now[i]).map((i) => points[i]!.text);
+        if (cut.length > 0) violations.push(`after step ${step + 1} "${line}", cut off: ${cut.join(' ')}`);
         if (isNew && !isOld && switchedAt[family] === undefined) switchedAt[family] = step;
       }
     });
     return { violations, switchedAt };
   }
 
-  it('swaps the old list for the new one so that every address of both stays admitted at every step', () => {
+  it('swaps the old list for the new one: at every step each live set admits exactly one of them, never less', () => {
     const oldSet = PrefixSet.parse(OLD.map((e) => (e.includes('/') ? e : `${e}/32`)));
     const newSet = PrefixSet.parse(NEW);
     const points = probePoints([oldSet, newSet]);
@@ -152,5 +157,6 @@ describe.skipIf(!ipset.available)('ipset restore of an export, in a network name
       points.map((p) => holds(newSet, p)),
     );
     expect(violations[0]).toBe('after step 1 "flush partners_v4", IPv4 is neither list');
+    expect(violations[1]).toMatch(/^after step 1 "flush partners_v4", cut off: 52\.94\.76\.0 /);
   });
 });
