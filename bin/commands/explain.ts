@@ -17,9 +17,9 @@ import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import type { SourceDeps } from '../../lambda/sources/fetch';
 import type { Desired, TargetDriver } from '../../lambda/targets/types';
 import { reportError, UsageError } from './args';
+import { readRuntimeConfigFile } from './config-file';
 import { type AddressReport, type AllowlistAnswer, type LiveAnswer, renderExplainText } from './explain-render';
 import type { Command, Io } from './io';
-import { readRuntimeConfigFile } from './plan';
 
 /** Exit codes of `explain`. */
 export const ExplainExit = { ADMITTED: 0, ERROR: 1, NOT_ADMITTED: 3 } as const;

@@ -43,6 +43,10 @@ Options:
 Credentials, region and AWS_ENDPOINT_URL come from the standard AWS SDK environment and profiles.
 `;
 
+// Its home is config-file.ts (a bundle that imports it from here would carry the engine); re-exported for callers
+// written before the move.
+export { readRuntimeConfigFile } from './config-file';
+
 /** Builds the plan or apply command over the given engine (the CLI passes the real one). */
 export function createPlanCommand<D>(mode: 'plan' | 'apply', deps: () => Promise<PlanCommandDeps<D>>): Command {
   return {
