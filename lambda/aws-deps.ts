@@ -19,27 +19,36 @@ import { driverFactory } from './targets';
 /** Who runs the engine: the function keeps a conditional-fetch cache across warm invocations; the CLI does not. */
 export interface EngineDepsOptions {
   readonly runner: 'lambda' | 'cli';
+  /** Where relative `file` source paths are read from (the CLI: the config file's directory). @default the cwd */
+  readonly baseDir?: string;
+  /** Region and profile for every client (the CLI's `--region`/`--profile`). @default the SDK's resolution */
+  readonly aws?: { readonly region?: string; readonly profile?: string };
 }
 
 /** Builds the engine's deps from the environment. */
 export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptions): EngineDeps {
-  const ec2 = new EC2Client({});
-  const regional = new WAFV2Client({});
+  const aws = { ...options.aws };
+  const ec2 = new EC2Client(aws);
+  const regional = new WAFV2Client(aws);
   let cloudfront: WAFV2Client | undefined;
   // WAF scope CLOUDFRONT exists only in us-east-1 (AWS-FACTS 24), whatever region the function runs in. One client
   // per Region: the drivers pace WAF writes per client, and the quota is one write per second per Region (23).
   const wafv2 = (scope: 'REGIONAL' | 'CLOUDFRONT') => {
     if (scope === 'REGIONAL') return regional;
-    cloudfront ??= process.env.AWS_REGION === 'us-east-1' ? regional : new WAFV2Client({ region: 'us-east-1' });
+    cloudfront ??=
+      (aws.region ?? process.env.AWS_REGION) === 'us-east-1'
+        ? regional
+        : new WAFV2Client({ ...aws, region: 'us-east-1' });
     return cloudfront;
   };
-  const ssm = new SSMClient({});
+  const ssm = new SSMClient(aws);
   // The last applied serial lives in SSM only when some source is signed; otherwise no SSM call is ever made.
   const serialStore = hasSignedSource(config) ? new SsmSerialStore(ssm) : undefined;
   const sources: SourceDeps = {
-    s3: new S3Client({}),
+    s3: new S3Client(aws),
     ssm,
     now: Date.now,
+    ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
     ...(options.runner === 'lambda' ? { cache: new SourceCache() } : {}),
     ...(serialStore ? { serialStore } : {}),
   };

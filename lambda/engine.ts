@@ -65,6 +65,8 @@ export interface EngineOptions {
   readonly trigger: RunReport['trigger'];
   /** @default `run-<start time in base 36>` */
   readonly runId?: string;
+  /** List every prefix in the report (the CLI's `--full`). @default false: at most `REPORT_PREFIX_CAP` per target */
+  readonly fullReport?: boolean;
 }
 
 /** What the engine runs with: clients, clock, and the injectable seams. */
@@ -141,6 +143,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
   const budgetMs = deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS;
   const leases = new Map<string, Lease>();
   const { lock, generations } = deps;
+  const cap = options.fullReport ? Number.POSITIVE_INFINITY : undefined;
   const hold =
     options.dryRun || !lock || !generations
       ? undefined
@@ -185,7 +188,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
     const reports: AllowlistReport[] = [];
     for (const p of prepared) {
       if (options.dryRun || blocked) {
-        reports.push(reportWithoutApply(p, options.dryRun, deps.now()));
+        reports.push(reportWithoutApply(p, options.dryRun, cap, deps.now()));
         continue;
       }
       const targets: TargetReport[] = [];
@@ -198,7 +201,9 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
           now: deps.now,
           sleep: deps.sleep,
         });
-        targets.push(buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }));
+        targets.push(
+          buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }, cap),
+        );
       }
       const status = worstStatus(targets.map((t) => t.status));
       let error: ReportError | undefined;
@@ -359,14 +364,25 @@ async function prepareAllowlist(
   return { allowlist, loaded, targets, refusals };
 }
 
-function reportWithoutApply(p: PreparedAllowlist, dryRun: boolean, now: number): AllowlistReport {
+function reportWithoutApply(
+  p: PreparedAllowlist,
+  dryRun: boolean,
+  cap: number | undefined,
+  now: number,
+): AllowlistReport {
   const targets = p.targets.map((t): TargetReport => {
     if (!t.plan) {
       return buildUnplannedTargetReport(t.target.kind, t.targetId, t.error ?? reportError('not planned'), t.durationMs);
     }
     const error = t.refusal ? reportError(t.refusal) : dryRun ? undefined : notApplied();
     const status = t.refusal || !dryRun ? 'refused' : t.plan.writes.length > 0 ? 'planned' : 'unchanged';
-    return buildTargetReport(t.plan, { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}) });
+    // An applying run that stops here wrote nothing: its report counts nothing written and keeps the plan.
+    const written = dryRun || t.plan.writes.length === 0 ? undefined : { add: [], remove: [] };
+    return buildTargetReport(
+      t.plan,
+      { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}), ...(written ? { written } : {}) },
+      cap,
+    );
   });
   const whole = p.refusals.find((r) => r.targetId === undefined);
   const error = p.error?.error ?? (whole ? reportError(whole) : undefined);
@@ -393,6 +409,7 @@ function allowlistReport(
   return {
     name: p.allowlist.name,
     status,
+    sources: p.allowlist.sources.length,
     provenance: p.loaded?.provenance ?? [],
     entries: p.loaded?.counts ?? { read: { 4: 0, 6: 0 }, prefixes: { 4: 0, 6: 0 }, expired: 0 },
     targets,

@@ -69,6 +69,7 @@ export function runLogEntry(report: RunReport, request?: RunRequest): Record<str
     add: report.summary.add,
     remove: report.summary.remove,
     unchanged: report.summary.unchanged,
+    ...(report.summary.planned ? { planned: report.summary.planned } : {}),
     ...(report.forced ? { forced: { reason: report.forced.reason } } : {}),
     ...(request?.object ? { object: request.object } : {}),
     allowlists: report.allowlists.map(allowlistLogEntry),
@@ -111,6 +112,7 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
       status: t.status,
       added: t.added.count,
       removed: t.removed.count,
+      ...(t.planned ? { planned: { added: t.planned.added.count, removed: t.planned.removed.count } } : {}),
       unchanged: t.unchanged,
       drift: t.drift.length,
       capacity: { needed: t.capacity.needed, available: t.capacity.available, unit: t.capacity.unit },
@@ -136,7 +138,8 @@ export function logRun(logger: Logger, report: RunReport, summary: string, reque
 
 /**
  * Emits the run's metrics, one EMF blob per allowlist with the `Allowlist` dimension. Added and Removed are what was
- * written, so a dry run emits neither; QuotaHeadroom has one value per target (alarm on its Minimum).
+ * written (a target that stopped part-way reports only that part), so a dry run emits neither; QuotaHeadroom has one
+ * value per target (alarm on its Minimum).
  */
 export function publishRunMetrics(metrics: Metrics, report: RunReport, now: number): void {
   for (const a of report.allowlists) {
@@ -144,9 +147,10 @@ export function publishRunMetrics(metrics: Metrics, report: RunReport, now: numb
     const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
     count(MetricName.EntriesDesired, a.entries.prefixes[4] + a.entries.prefixes[6]);
     if (!report.dryRun) {
-      const applied = a.targets.filter((t) => t.status === 'changed' || t.status === 'degraded');
-      count(MetricName.Added, sum(applied.map((t) => t.added.count)));
-      count(MetricName.Removed, sum(applied.map((t) => t.removed.count)));
+      // A target that stopped part-way carries `planned`, and its added/removed are then what it wrote.
+      const wrote = a.targets.filter((t) => t.status === 'changed' || t.status === 'degraded' || t.planned);
+      count(MetricName.Added, sum(wrote.map((t) => t.added.count)));
+      count(MetricName.Removed, sum(wrote.map((t) => t.removed.count)));
     }
     count(MetricName.DriftFound, sum(a.targets.map((t) => t.drift.length)));
     count(MetricName.Refused, a.status === 'refused' || a.targets.some((t) => t.status === 'refused') ? 1 : 0);

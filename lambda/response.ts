@@ -75,13 +75,23 @@ function runLine(report: RunReport): string {
     const verb = report.status === 'refused' ? 'Refused' : 'Failed';
     const what = problem ? describeProblem(problem) : `the run ended ${report.status}.`;
     const override = problem?.override ? ` Override: ${problem.override}.` : '';
-    return `${verb}: ${what}${override}${forced}`;
+    return `${verb}: ${what}${override}${written(report)}${forced}`;
   }
   const counts = report.dryRun
     ? `Plan: ${add} to add, ${remove} to remove, ${unchanged} unchanged.`
     : `Applied: ${add} added, ${remove} removed, ${unchanged} unchanged.`;
   const degraded = report.status === 'degraded' ? ' Degraded: a quota cannot hold the old and new list at once.' : '';
   return `${counts}${degraded}${forced}`;
+}
+
+/**
+ * What a refused or failed applying run wrote, so its one line never leaves the plan's figures to be read as applied:
+ * ` Written: 40 added, 0 removed; not written: 158 to add, 0 to remove.`; empty for a dry run or a run with no plan.
+ */
+function written(report: RunReport): string {
+  const s = report.summary;
+  if (report.dryRun || s.planned === undefined) return '';
+  return ` Written: ${s.add} added, ${s.remove} removed; not written: ${s.planned.add - s.add} to add, ${s.planned.remove - s.remove} to remove.`;
 }
 
 /** Builds the function's response for a finished run. */

@@ -58,7 +58,7 @@ export interface AllowlistSyncProps {
   readonly alarmEmail?: string;
   /** Alarm when a target has fewer free entries than this. @default 10 */
   readonly quotaHeadroomAlarmBelow?: number;
-  /** Prefix of the fixed names of IP sets, prefix lists and RAM shares. @default the stack name */
+  /** Prefix of the fixed names of IP sets, prefix lists, RAM shares and alarms. @default the stack name */
   readonly namePrefix?: string;
   /** The function's entry file. @default lambda/handler.ts of this repository */
   readonly entry?: string;
@@ -129,7 +129,8 @@ export class AllowlistSync extends Construct {
       handler: 'handler',
       projectRoot: path.join(__dirname, '..'),
       depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
+      // Named, not NODEJS_LATEST (docs/aws-behaviour.md §5); nodejs22.x is deprecated from 2027-04-30, so 24 (issue 10).
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
@@ -161,11 +162,6 @@ export class AllowlistSync extends Construct {
       role,
       `IAM5[Resource::${nagResource(this, stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' }))}]`,
       'security-group-rule ids do not exist until the rule is created; every action on them also requires the pool group ARN, and CreateTags is limited to ec2:CreateAction = AuthorizeSecurityGroupIngress',
-    );
-    acknowledge(
-      this.function,
-      'L1',
-      'The runtime is pinned to nodejs22.x on purpose (AWS-FACTS.md 5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
     );
     acknowledge(
       triggerDlq,
@@ -205,6 +201,7 @@ export class AllowlistSync extends Construct {
       deadLetterQueues: [functionDlq, triggerDlq],
       schedule,
       quotaHeadroomAlarmBelow: props.quotaHeadroomAlarmBelow ?? 10,
+      alarmNamePrefix: namePrefix,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
     if (props.changeEventArchiveDays !== undefined) {

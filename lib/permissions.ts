@@ -4,7 +4,9 @@
  * Resource-level scoping, from the Service Authorization Reference:
  * - `ec2:DescribeSecurityGroups`, `ec2:DescribeSecurityGroupRules` and `ec2:DescribeManagedPrefixLists` support no
  *   resource-level permission: `*` is the only resource AWS accepts for them.
- * - Authorize, revoke and modify of ingress rules require the `security-group` resource (the pool's ARNs here); they
+ * - The security-group driver calls DescribeSecurityGroups (do the pool's groups exist), DescribeSecurityGroupRules and,
+ *   for a rule that references a prefix list, DescribeManagedPrefixLists: all three for any pool.
+ * - Authorize and revoke of ingress rules require the `security-group` resource (the pool's ARNs here); they
  *   may also evaluate the `security-group-rule` resource, whose ids do not exist before the rule does. A rule ARN
  *   alone grants nothing, since each action also requires its group.
  * - `ec2:CreateTags` is allowed only as part of an authorize (`ec2:CreateAction`), to tag the new rules as ours.
@@ -55,9 +57,11 @@ export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilte
   const lists = allowlists.flatMap((a) => a.prefixListArns);
   const ruleArns = stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' });
 
+  // The security-group driver checks its groups exist (DescribeSecurityGroups) and sizes any prefix list a rule of the
+  // pool references (DescribeManagedPrefixLists), whoever added that rule: both whenever there is a pool (issue 10).
   const describe = [
     ...(groups.length > 0 ? ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'] : []),
-    ...(lists.length > 0 ? ['ec2:DescribeManagedPrefixLists'] : []),
+    ...(groups.length > 0 || lists.length > 0 ? ['ec2:DescribeManagedPrefixLists'] : []),
   ];
   if (describe.length > 0) {
     statements.push(
@@ -68,11 +72,8 @@ export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilte
     statements.push(
       new iam.PolicyStatement({
         sid: 'WritePoolIngressRules',
-        actions: [
-          'ec2:AuthorizeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:ModifySecurityGroupRules',
-        ],
+        // No ec2:ModifySecurityGroupRules: the driver only authorizes and revokes (issue 10, defect 3).
+        actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
         resources: [...groups, ruleArns],
       }),
       new iam.PolicyStatement({

@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import type { BuiltAllowlist } from '../../lambda/core/allowlist';
 import { DEFAULT_EXPIRY_WARNING_DAYS, findExpiring, MAX_EXPIRY_WARNING_DAYS } from '../../lambda/core/expiry';
 import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError, UsageError } from './args';
+import { AWS_OPTIONS, awsHelp, awsSettingsFromFlags } from './aws-settings';
+import { wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
 
 /** AWS's default inbound rules per security group, per family (adjustable). */
@@ -28,9 +30,12 @@ Options:
 ${POLICY_HELP}
       --expiry-warning-days N list entries that expire within N days, 0–${MAX_EXPIRY_WARNING_DAYS} (default ${DEFAULT_EXPIRY_WARNING_DAYS},
                               like an allowlist's expiryWarningDays)
-      --json                  print the summary as JSON
+      --json                  print the summary as JSON (on an error: the JSON error object, see docs/cli-errors.md)
+For s3:// and ssm: FILEs:
+${awsHelp(30)}
 
-Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message, nothing on stdout).
+Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message; nothing on stdout, or
+with --json the JSON error object).
 `;
 
 /** The summary `validate` prints (and `--json` emits as is). Address counts are decimal strings: IPv6 needs BigInt. */
@@ -158,7 +163,12 @@ export const command: Command = {
     try {
       const { values, positionals } = parseArgs({
         args: argv,
-        options: { ...POLICY_OPTIONS, json: { type: 'boolean' }, 'expiry-warning-days': { type: 'string' } },
+        options: {
+          ...POLICY_OPTIONS,
+          ...AWS_OPTIONS,
+          json: { type: 'boolean' },
+          'expiry-warning-days': { type: 'string' },
+        },
         allowPositionals: true,
       });
       if (values.help) {
@@ -167,7 +177,7 @@ export const command: Command = {
       }
       const windowDays = parseWindow(values['expiry-warning-days']);
       const now = io.now?.() ?? Date.now();
-      const built = await buildFromArgs(positionals, values, io);
+      const built = await buildFromArgs(positionals, values, io, awsSettingsFromFlags(values));
       const summary = summarise(
         positionals.map((f) => (f === '-' ? '<stdin>' : f)),
         built,
@@ -176,7 +186,7 @@ export const command: Command = {
       io.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : renderText(summary));
       return Exit.OK;
     } catch (error) {
-      return reportError('validate', error, io);
+      return reportError('validate', error, io, wantsJson(argv));
     }
   },
 };
