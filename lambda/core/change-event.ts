@@ -62,8 +62,10 @@ export interface ChangeEventDetail {
     readonly targetId: string;
     readonly kind: string;
     readonly status: TargetStatus;
+    /** Prefixes written (added, removed); on a target that stopped part-way `planned` says what it set out to do. */
     readonly added: number;
     readonly removed: number;
+    readonly planned?: { readonly added: number; readonly removed: number };
     readonly writeCalls: number;
     readonly degraded?: true;
     readonly error?: ReportedError;
@@ -106,8 +108,10 @@ export interface AllowlistChanges {
  */
 export function changeDetailType(a: AllowlistReport, dryRun: boolean): ChangeDetailType | undefined {
   if (dryRun) return undefined;
-  const ownRefusal = (t: AllowlistReport['targets'][number]) =>
-    t.status === 'refused' && (t.error?.name !== 'NotApplied' || t.added.count + t.removed.count > 0);
+  const ownRefusal = (t: AllowlistReport['targets'][number]) => {
+    const set = t.planned ?? t;
+    return t.status === 'refused' && (t.error?.name !== 'NotApplied' || set.added.count + set.removed.count > 0);
+  };
   if (a.targets.some((t) => t.status === 'failed') || (a.status === 'failed' && a.error)) {
     return ChangeDetailType.Failed;
   }
@@ -176,6 +180,7 @@ function buildDetail(
         status: t.status,
         added: t.added.count,
         removed: t.removed.count,
+        ...(t.planned ? { planned: { added: t.planned.added.count, removed: t.planned.removed.count } } : {}),
         writeCalls: t.writeCalls,
         ...(t.degraded ? { degraded: true as const } : {}),
         ...(e ? { error: e } : {}),

@@ -233,6 +233,16 @@ export function formatPlanText(report: RunReport, options: PlanTextOptions): str
   return `${lines.join('\n')}\n`;
 }
 
+/** `  expiring within 14 days: 2` and one line per entry: prefix, owner, expiry, where. */
+function formatExpiring(w: ExpiryWarning, paint: (t: string) => string): string[] {
+  const out = [paint(`  expiring within ${w.windowDays} days: ${w.count}`)];
+  for (const e of w.entries) {
+    out.push(paint(`    ! ${e.prefix} owner ${e.owner ?? '(none)'} expires ${e.expires} at ${e.where}`));
+  }
+  if (w.count > w.entries.length) out.push(paint(`    ! … and ${w.count - w.entries.length} more`));
+  return out;
+}
+
 /**
  * The closing line's figures. A dry run, or an applying run that wrote nothing, shows its plan; a run that wrote its
  * whole plan says `Applied:`; one that stopped part-way counts only what was written and what was left.
@@ -260,15 +270,6 @@ function allowlistCounts(a: RunReport['allowlists'][number]): string {
   const sources = plural(a.sources ?? a.provenance.length, 'source');
   return a.error?.source ? `${prefixes}, ${sources}, failed: ${a.error.source}` : `${prefixes}, ${sources}`;
 }
-
-/** `  expiring within 14 days: 2` and one line per entry: prefix, owner, expiry, where. */
-function formatExpiring(w: ExpiryWarning, paint: (t: string) => string): string[] {
-  const out = [paint(`  expiring within ${w.windowDays} days: ${w.count}`)];
-  for (const e of w.entries) {
-    out.push(paint(`    ! ${e.prefix} owner ${e.owner ?? '(none)'} expires ${e.expires} at ${e.where}`));
-  }
-  if (w.count > w.entries.length) out.push(paint(`    ! … and ${w.count - w.entries.length} more`));
-  return out;
 }
 
 function formatDrift(d: Drift): string {

@@ -30,6 +30,9 @@
  * state, so invariants can be checked at every step; `admittedRanges`, `entryRanges` and `addressRanges` give what a
  * target admits as merged BigInt intervals, to compare by address rather than text.
  *
+ * `FakeEventBridge` (fake-eventbridge.ts) holds the events put on an account's buses and enforces PutEvents' limits:
+ * 1–10 entries and under 256 KB a call, a JSON-object Detail, no `aws.` source, existing buses only, an IAM grant.
+ *
  * Where the documentation names no error code, the choice and its public source are given in a comment next to the
  * check (see ec2-security-groups.ts, ec2-prefix-lists.ts, fake-wafv2.ts). The fakes share no code with `lambda/`.
  */

@@ -39,7 +39,7 @@ describe('operations: alarms, dashboard, outputs and checks', () => {
     const alarmNames = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties.AlarmName as string)
       .sort();
-    expect(alarmNames).toHaveLength(9);
+    expect(alarmNames).toHaveLength(3 + 2 * 5);
     expect(alarmNames).toContain('AllowlistSync-test-FunctionErrors');
     expect(allow).toEqual([
       {
