@@ -270,7 +270,6 @@ function allowlistCounts(a: RunReport['allowlists'][number]): string {
   const sources = plural(a.sources ?? a.provenance.length, 'source');
   return a.error?.source ? `${prefixes}, ${sources}, failed: ${a.error.source}` : `${prefixes}, ${sources}`;
 }
-}
 
 function formatDrift(d: Drift): string {
   const ports = d.ports ? ` ${d.ports}` : '';
