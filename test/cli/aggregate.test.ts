@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, ensureBuilt, ROOT } from './built-cli';
 
-const DATA = path.resolve(ROOT, '../shared/data');
+const DATA = path.resolve(ROOT, 'test/fixtures/lists');
 
 let dir = '';
 function file(name: string, body: string): string {
