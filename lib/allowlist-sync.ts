@@ -28,13 +28,15 @@ import { signatureObject, syncStatements } from './permissions';
 import { checkRuntimeEnvironment, deriveRuntimeConfig } from './runtime-config';
 
 /**
- * The function's timeout. The engine bounds every fetch, retry and run below it (DESIGN.md P9); the lead will set it
- * from the benchmark figures.
+ * The function's timeout. The engine bounds every fetch, retry and run below it (docs/design.md P9); the lead will set
+ * it from the benchmark figures.
  */
 export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /** The function's memory (MB); CPU grows with it, and parsing a 100,000-entry list is CPU-bound. */
 export const FUNCTION_MEMORY_MB = 1024;
-/** Retries of a failed trigger delivery (Scheduler, EventBridge) and of a failed async run (AWS-FACTS.md 29). */
+/**
+ * Retries of a failed trigger delivery (Scheduler, EventBridge) and of a failed async run (docs/aws-behaviour.md §29).
+ */
 export const TRIGGER_RETRY_ATTEMPTS = 2;
 /** An undelivered trigger older than this is dropped to the DLQ: the next scheduled run supersedes it. */
 export const TRIGGER_MAX_EVENT_AGE = Duration.hours(1);
@@ -121,7 +123,8 @@ export class AllowlistSync extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
-      // One run at a time (DESIGN.md P10); a second trigger waits in Lambda's async queue (AWS-FACTS.md 30).
+      // One run at a time (docs/design.md P10); a second trigger waits in Lambda's async queue
+      // (docs/aws-behaviour.md §30).
       reservedConcurrentExecutions: 1,
       role,
       logGroup,
@@ -153,7 +156,7 @@ export class AllowlistSync extends Construct {
     acknowledge(
       this.function,
       'L1',
-      'The runtime is pinned to nodejs22.x on purpose (AWS-FACTS.md 5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
+      'The runtime is pinned to nodejs22.x on purpose (docs/aws-behaviour.md §5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
     );
     acknowledge(
       triggerDlq,
