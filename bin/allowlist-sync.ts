@@ -10,7 +10,7 @@ import type { Command, Io } from './commands/io';
 
 // Each command is its own bundle in dist/bin/commands, loaded on demand, with its V8 code cache (code-cache.ts). Not
 // a dynamic import(): that would start Node's ESM loader, ~25 ms of start-up for nothing.
-const BUNDLES = ['aggregate', 'validate', 'plan', 'invoke', 'sign'] as const;
+const BUNDLES = ['aggregate', 'validate', 'plan', 'invoke', 'sign', 'explain', 'diff'] as const;
 const loaded = new Map<string, unknown>();
 const bundle = (name: (typeof BUNDLES)[number]): unknown => {
   if (!loaded.has(name)) loaded.set(name, loadBundle(join(__dirname, 'commands', `${name}.js`)).exports);
@@ -25,6 +25,8 @@ const commands: Record<string, () => Command> = {
   invoke: () => (bundle('invoke') as typeof import('./commands/invoke')).command,
   sign: () => (bundle('sign') as typeof import('./commands/sign')).signCommand,
   keygen: () => (bundle('sign') as typeof import('./commands/sign')).keygenCommand,
+  explain: () => (bundle('explain') as typeof import('./commands/explain')).command,
+  diff: () => (bundle('diff') as typeof import('./commands/diff')).command,
 };
 
 /** Writes every command bundle's code cache (`npm run build` calls it). */
@@ -42,6 +44,8 @@ Commands:
   invoke     run the deployed function (plan, or --apply) and print its report
   sign       sign a list with an Ed25519 key, for sources that pin a public key
   keygen     make an Ed25519 key pair for signing
+  explain    say which entries admit an address, and where (exit 0 admitted, 3 not, 1 error)
+  diff       compare two lists by address (exit 0 same, 2 different, 1 error)
 
 Run 'allowlist-sync <command> --help' for a command's options.
 `;

@@ -1,0 +1,46 @@
+/**
+ * `explain`'s real clients: the SDK's defaults (credentials, Region and `AWS_ENDPOINT_URL` from the environment),
+ * with `--region` and `--profile` applied. Each client is built on first use, so an explain of inline and file
+ * sources without `--live` builds none.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { SourceDeps } from '../../lambda/sources/fetch';
+import { driverFactory } from '../../lambda/targets';
+import type { ClientOptions, ExplainDeps } from './explain';
+
+/** Builds explain's deps from the environment and the flags. */
+export function createExplainDeps(options: ClientOptions): ExplainDeps {
+  const common = {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+  };
+  const kinds = new Set(options.config.allowlists.flatMap((a) => a.sources.map((s) => s.kind)));
+  const sources: SourceDeps = {
+    now: Date.now,
+    ...(kinds.has('s3') ? { s3: new S3Client(common) } : {}),
+    ...(kinds.has('ssm') ? { ssm: new SSMClient(common) } : {}),
+  };
+  let ec2: EC2Client | undefined;
+  const waf = new Map<string, WAFV2Client>();
+  const drivers = driverFactory({
+    get ec2() {
+      ec2 ??= new EC2Client(common);
+      return ec2;
+    },
+    wafv2: (scope) => {
+      // CLOUDFRONT scope exists only in us-east-1 (docs/aws-behaviour.md §24).
+      const region = scope === 'CLOUDFRONT' ? 'us-east-1' : options.region;
+      const key = region ?? '';
+      let client = waf.get(key);
+      if (!client) {
+        client = new WAFV2Client({ ...common, ...(region !== undefined ? { region } : {}) });
+        waf.set(key, client);
+      }
+      return client;
+    },
+  });
+  return { sources, drivers };
+}
