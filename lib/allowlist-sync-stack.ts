@@ -35,6 +35,7 @@ export class AllowlistSyncStack extends Stack {
       scheduleMinutes: config.scheduleMinutes,
       quotaHeadroomAlarmBelow: config.quotaHeadroomAlarmBelow,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      ...(config.changeEventArchiveDays ? { changeEventArchiveDays: config.changeEventArchiveDays } : {}),
       ...(props.entry ? { entry: props.entry } : {}),
       ...(props.deployRunId ? { deployRunId: props.deployRunId } : {}),
     });

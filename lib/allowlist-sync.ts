@@ -19,9 +19,11 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { CONFIG_ENV } from '../lambda/config';
+import { ChangeDetailType } from '../lambda/core/change-event';
 import { ConfigError } from '../lambda/core/errors';
 import { acknowledge, nagResource } from './acknowledgements';
 import { FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
+import { archiveDaysIssue, changeEventArchive, changeEventRule } from './change-events';
 import { type DeployAllowlist, DeployAllowlistSchema } from './deployment-config';
 import { AllowlistFilterSet, type AllowlistFilters } from './filters';
 import { METRICS_NAMESPACE, SERVICE_NAME, SyncOperations } from './operations';
@@ -66,7 +68,7 @@ export interface AllowlistSyncProps {
   readonly alarmEmail?: string;
   /** Alarm when a target has fewer free entries than this. @default 10 */
   readonly quotaHeadroomAlarmBelow?: number;
-  /** Prefix of the fixed names of IP sets, prefix lists and RAM shares. @default the stack name */
+  /** Prefix of the fixed names of IP sets, prefix lists, RAM shares and alarms. @default the stack name */
   readonly namePrefix?: string;
   /**
    * A TypeScript entry file to bundle (with esbuild, through NodejsFunction) instead of the function's own code.
@@ -84,6 +86,11 @@ export interface AllowlistSyncProps {
    * @default the synth time
    */
   readonly deployRunId?: string;
+  /**
+   * Keep this construct's change events (`Allowlist Applied`, `Refused`, `Failed`) in an EventBridge archive on the
+   * default bus for this many days (1–3650), so the history of changes can be replayed. @default no archive
+   */
+  readonly changeEventArchiveDays?: number;
 }
 
 /** Provisions the filters of each allowlist and the function that keeps them equal to it. */
@@ -96,11 +103,16 @@ export class AllowlistSync extends Construct {
   readonly operations: SyncOperations;
   /** The estimated size (bytes) of the function's environment with the longest realistic ids. */
   readonly environmentBytes: number;
+  /** The archive of the change events, when `changeEventArchiveDays` is set. */
+  readonly changeEventArchive?: events.Archive;
+  /** The names of this construct's allowlists (the `detail.allowlist` its events carry). */
+  readonly allowlistNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: AllowlistSyncProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const allowlists = validateAllowlists(props, stack.region);
+    this.allowlistNames = allowlists.map((a) => a.name);
     const namePrefix = props.namePrefix ?? stack.stackName;
     const scheduleMinutes = props.scheduleMinutes ?? 15;
 
@@ -126,7 +138,8 @@ export class AllowlistSync extends Construct {
     for (const statement of syncStatements(stack, this.filters)) role.addToPolicy(statement);
 
     const functionProps: FunctionSettings = {
-      runtime: lambda.Runtime.NODEJS_22_X,
+      // Named, not NODEJS_LATEST (docs/aws-behaviour.md §5); nodejs22.x is deprecated from 2027-04-30, so 24 (issue 10).
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
@@ -160,11 +173,6 @@ export class AllowlistSync extends Construct {
       role,
       `IAM5[Resource::${nagResource(this, stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' }))}]`,
       'security-group-rule ids do not exist until the rule is created; every action on them also requires the pool group ARN, and CreateTags is limited to ec2:CreateAction = AuthorizeSecurityGroupIngress',
-    );
-    acknowledge(
-      this.function,
-      'L1',
-      'The runtime is pinned to nodejs22.x on purpose (docs/aws-behaviour.md §5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
     );
     acknowledge(
       triggerDlq,
@@ -204,9 +212,41 @@ export class AllowlistSync extends Construct {
       deadLetterQueues: [functionDlq, triggerDlq],
       schedule,
       quotaHeadroomAlarmBelow: props.quotaHeadroomAlarmBelow ?? 10,
+      alarmNamePrefix: namePrefix,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
+    if (props.changeEventArchiveDays !== undefined) {
+      this.changeEventArchive = changeEventArchive(
+        this,
+        'ChangeEventArchive',
+        this.allowlistNames,
+        props.changeEventArchiveDays,
+      );
+    }
     this.addOutputs();
+  }
+
+  /**
+   * A rule on the default bus for runs that changed a target of these allowlists (`Allowlist Applied`), like CDK's
+   * `on…Event` methods: `options.target` receives the event, `options.eventPattern` narrows it.
+   */
+  onApplied(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Applied], options);
+  }
+
+  /** A rule for runs that refused a change (`Allowlist Refused`: nothing was written). See {@link onApplied}. */
+  onRefused(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Refused], options);
+  }
+
+  /** A rule for runs that failed on a target or a source (`Allowlist Failed`). See {@link onApplied}. */
+  onFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Failed], options);
+  }
+
+  /** A rule for every change event of these allowlists: applied, refused and failed. See {@link onApplied}. */
+  onChange(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, Object.values(ChangeDetailType), options);
   }
 
   /**
@@ -343,6 +383,9 @@ function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAl
     }
     parsed.push(result.data);
   });
+  const archiveIssue =
+    props.changeEventArchiveDays === undefined ? undefined : archiveDaysIssue(props.changeEventArchiveDays);
+  if (archiveIssue) issues.push(archiveIssue);
   const minutes = props.scheduleMinutes;
   if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 720)) {
     issues.push(`scheduleMinutes: ${minutes} is not a whole number of minutes from 1 to 720`);

@@ -7,7 +7,14 @@
  * them again at run time. Pure: no CDK, no I/O.
  */
 import * as z from 'zod';
-import { GuardrailsSchema, PolicySchema, PortRangeSchema, SourceSchema, zodIssues } from '../lambda/config';
+import {
+  ExpiryWarningDaysSchema,
+  GuardrailsSchema,
+  PolicySchema,
+  PortRangeSchema,
+  SourceSchema,
+  zodIssues,
+} from '../lambda/config';
 import { ConfigError } from '../lambda/core/errors';
 
 const name = z
@@ -151,6 +158,8 @@ export const DeployAllowlistSchema = z
     sources: z.array(SourceSchema).min(1),
     policy: PolicySchema.optional(),
     guardrails: GuardrailsSchema.optional(),
+    /** Days before an entry expires that the runs warn about it (docs/expiry-and-events.md). @default 14 */
+    expiryWarningDays: ExpiryWarningDaysSchema.optional(),
     /** Customer-managed KMS keys that encrypt an S3 source object or an SSM SecureString. @default none */
     kmsKeyArns: z
       .array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN'))
@@ -200,6 +209,8 @@ export const DeploymentConfigSchema = z
     alarmEmail: z.email().optional(),
     /** Alarm when a target has fewer free entries than this. @default 10 */
     quotaHeadroomAlarmBelow: z.int().min(0).default(10),
+    /** Archive the change events on the default bus for this many days (docs/expiry-and-events.md). @default none */
+    changeEventArchiveDays: z.int().min(1).max(3650).optional(),
   })
   .superRefine((config, ctx) => {
     unique(

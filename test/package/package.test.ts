@@ -261,7 +261,7 @@ describe.each(['TypeScript', 'JavaScript'] as const)('a CDK app in %s with the i
     const sync = functions.find(([, r]) => String(r.Properties?.Description).startsWith('allowlist-sync'));
     expect(sync).toBeDefined();
     const [, fn] = sync!;
-    expect(fn.Properties?.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties?.Runtime).toBe('nodejs24.x');
     expect(fn.Properties?.ReservedConcurrentExecutions).toBe(1);
     const key = String((fn.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key);
     const asset = path.join(templates[language].outdir, `asset.${key.replace(/\.zip$/, '')}`);
