@@ -24,6 +24,8 @@ import { ConfigError } from '../lambda/core/errors';
 import { acknowledge, nagResource } from './acknowledgements';
 import { FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
 import { archiveDaysIssue, changeEventArchive, changeEventRule } from './change-events';
+import { CredentialBinding } from './credential-binding';
+import { type CredentialBindingConfig, CredentialBindingSchema, credentialIssues } from './credential-config';
 import { type DeployAllowlist, DeployAllowlistSchema } from './deployment-config';
 import { AllowlistFilterSet, type AllowlistFilters } from './filters';
 import { METRICS_NAMESPACE, SERVICE_NAME, SyncOperations } from './operations';
@@ -91,6 +93,8 @@ export interface AllowlistSyncProps {
    * default bus for this many days (1–3650), so the history of changes can be replayed. @default no archive
    */
   readonly changeEventArchiveDays?: number;
+  /** Stack-wide options of credential binding (docs/credential-binding.md). @default rule groups only */
+  readonly credentialBinding?: z.input<typeof CredentialBindingSchema>;
 }
 
 /** Provisions the filters of each allowlist and the function that keeps them equal to it. */
@@ -107,11 +111,13 @@ export class AllowlistSync extends Construct {
   readonly changeEventArchive?: events.Archive;
   /** The names of this construct's allowlists (the `detail.allowlist` its events carry). */
   readonly allowlistNames: readonly string[];
+  /** The credential binding rule groups, when an allowlist binds a credential. */
+  readonly credentialBinding?: CredentialBinding;
 
   constructor(scope: Construct, id: string, props: AllowlistSyncProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const allowlists = validateAllowlists(props, stack.region);
+    const { allowlists, binding } = validateAllowlists(props, stack.region);
     this.allowlistNames = allowlists.map((a) => a.name);
     const namePrefix = props.namePrefix ?? stack.stackName;
     const scheduleMinutes = props.scheduleMinutes ?? 15;
@@ -119,6 +125,10 @@ export class AllowlistSync extends Construct {
     this.filters = allowlists.map(
       (definition, i) => new AllowlistFilterSet(this, `Allowlist${i + 1}`, definition, namePrefix).filters,
     );
+
+    if (allowlists.some((a) => a.wafIpSets?.credential)) {
+      this.credentialBinding = new CredentialBinding(this, 'CredentialBinding', { ...binding, filters: this.filters });
+    }
 
     const provisioned = this.filters.map((f) => f.provisioned);
     const otherVariables = { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
@@ -362,7 +372,10 @@ export class AllowlistSync extends Construct {
 }
 
 /** Validates every allowlist (collecting every problem, then throwing once) and returns them parsed. */
-function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAllowlist[] {
+function validateAllowlists(
+  props: AllowlistSyncProps,
+  region: string,
+): { allowlists: DeployAllowlist[]; binding?: CredentialBindingConfig } {
   const issues: string[] = [];
   const parsed: DeployAllowlist[] = [];
   if (props.allowlists.length === 0) issues.push('allowlists: give at least one allowlist');
@@ -390,8 +403,22 @@ function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAl
   if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 720)) {
     issues.push(`scheduleMinutes: ${minutes} is not a whole number of minutes from 1 to 720`);
   }
+  let binding: CredentialBindingConfig | undefined;
+  if (props.credentialBinding !== undefined) {
+    const result = CredentialBindingSchema.safeParse(props.credentialBinding);
+    if (result.success) binding = result.data;
+    else
+      for (const issue of result.error.issues)
+        issues.push(`credentialBinding.${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (issues.length === 0) {
+    for (const issue of credentialIssues(parsed, binding)) {
+      const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      issues.push(`${where.slice(1)}: ${issue.message}`);
+    }
+  }
   if (issues.length > 0) throw new ConfigError('AllowlistSync props', issues);
-  return parsed;
+  return { allowlists: parsed, ...(binding ? { binding } : {}) };
 }
 
 /** The function's settings, whichever way its code is built. */

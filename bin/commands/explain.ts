@@ -19,9 +19,9 @@ import type { Desired, TargetDriver } from '../../lambda/targets/types';
 import { reportError, UsageError } from './args';
 import { awsSettingsFromFlags, nodeVersionNotice, requireRegion } from './aws-settings';
 import { wantsJson } from './cli-error';
+import { readRuntimeConfigFile } from './config-file';
 import { type AddressReport, type AllowlistAnswer, type LiveAnswer, renderExplainText } from './explain-render';
 import type { Command, Io } from './io';
-import { readRuntimeConfigFile } from './plan';
 
 /** Exit codes of `explain`. */
 export const ExplainExit = { ADMITTED: 0, ERROR: 1, NOT_ADMITTED: 3 } as const;

@@ -7,12 +7,9 @@
  * Exit codes (like `terraform plan -detailed-exitcode`): plan 0 no changes, 2 changes planned, 1 error or refused;
  * apply 0 success (changed or unchanged), 1 error or refused.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { parseRuntimeConfig, parseRuntimeConfigJson, type RuntimeConfig } from '../../lambda/config';
-import { ConfigError } from '../../lambda/core/errors';
+import type { RuntimeConfig } from '../../lambda/config';
 import type { EngineDeps } from '../../lambda/engine';
 import type { RunEngine, RunOptions } from '../../lambda/invocation';
 import {
@@ -24,6 +21,7 @@ import {
   requireRegion,
 } from './aws-settings';
 import { failCommand, UsageError, wantsJson } from './cli-error';
+import { readRuntimeConfigFile } from './config-file';
 import { type Command, Exit, type Io } from './io';
 import { exitCodeOf, printReport } from './render';
 
@@ -70,25 +68,9 @@ ${awsHelp(21)}
 Credentials, Region and AWS_ENDPOINT_URL come from the standard AWS SDK environment and profiles.
 `;
 
-/** Reads a RuntimeConfig file: JSON, or YAML when the name ends in .yaml or .yml. */
-export async function readRuntimeConfigFile(path: string): Promise<RuntimeConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(path, [`cannot read the file: ${(error as Error).message}`], { cause: error });
-  }
-  if (/\.ya?ml$/i.test(path)) {
-    let value: unknown;
-    try {
-      value = parseYaml(text);
-    } catch (error) {
-      throw new ConfigError(path, [`not valid YAML: ${(error as Error).message}`], { cause: error });
-    }
-    return parseRuntimeConfig(value, path);
-  }
-  return parseRuntimeConfigJson(text, path);
-}
+// Its home is config-file.ts (a bundle that imports it from here would carry the engine); re-exported for callers
+// written before the move.
+export { readRuntimeConfigFile } from './config-file';
 
 /** Builds the plan or apply command over the given engine (the CLI passes the real one). */
 export function createPlanCommand<D>(mode: 'plan' | 'apply', deps: () => Promise<PlanCommandDeps<D>>): Command {
