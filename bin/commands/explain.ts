@@ -7,6 +7,7 @@
  * Each allowlist is read exactly as a sync reads it (same sources, verification, parsing and policy), so the answer
  * is what a sync would apply. Exit: 0 every address admitted by a selected allowlist, 3 some not, 1 error.
  */
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Allowlist, RuntimeConfig, Source } from '../../lambda/config';
 import { buildAllowlist } from '../../lambda/core/allowlist';
@@ -97,7 +98,9 @@ export function createExplainCommand(
         const region = resolved.region;
         if (callsAws && region) await requireRegion({ config: { region } }, aws, io.env);
         const loaded: Loaded[] = [];
-        for (const allowlist of selected) loaded.push(await loadForExplain(allowlist, resolved.sources));
+        // A relative `file` source path is read from the config file's directory, as plan reads it.
+        const sources = { ...resolved.sources, baseDir: dirname(resolve(values.config)) };
+        for (const allowlist of selected) loaded.push(await loadForExplain(allowlist, sources));
         const live = values.live ? await observeAll(loaded, resolved) : undefined;
         const reports = queries.map((q) => explainQuery(q, loaded, live));
         io.stdout.write(

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Allowlist, RuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
@@ -125,7 +126,9 @@ export function createExportCommand(deps: ExportDeps): Command {
         if (format === 'nginx') checkNginxOptions(options);
         else checkSetName(format, options.name);
         if (format === 'nftables') checkSetName(format, options.table, '--table');
-        const list = allowlist ? await fromConfig(allowlist, deps, output) : await fromFiles(positionals, values, io);
+        const list = allowlist
+          ? await fromConfig(allowlist, deps, output, dirname(resolve(values.config as string)))
+          : await fromFiles(positionals, values, io);
         const text = render(format, list.set, list.header, options);
         const bytes = Buffer.from(text, 'utf8');
         if (output === undefined) {
@@ -224,14 +227,20 @@ async function allowlistOf(path: string, name: string): Promise<Allowlist> {
   return selectAllowlist(await readRuntimeConfigFile(path), name, path);
 }
 
-async function fromConfig(allowlist: Allowlist, deps: ExportDeps, output: string | undefined): Promise<ExportList> {
+/** `baseDir` is the config file's directory: a relative `file` source path is read from there, as plan reads it. */
+async function fromConfig(
+  allowlist: Allowlist,
+  deps: ExportDeps,
+  output: string | undefined,
+  baseDir: string,
+): Promise<ExportList> {
   // Loaded here, not at the top: the plain-list mode never loads the AWS SDK.
   const { loadAllowlist } = await import('../../lambda/sources/load.js');
   // The host's record of the last serial it applied is the header of its last good export: a signed list older than
   // that is refused (serial-rollback), as the function refuses one older than the serial it keeps in SSM.
   const last = output === undefined ? undefined : lastExportedSerial(output);
   const serialStore: SerialStore = { get: async () => last, put: async () => undefined };
-  const loaded = await loadAllowlist(allowlist, { ...deps.sources(), serialStore });
+  const loaded = await loadAllowlist(allowlist, { ...deps.sources(), serialStore, baseDir });
   return {
     set: loaded.desired.set,
     header: {
