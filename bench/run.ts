@@ -1,21 +1,26 @@
 /**
  * `npm run bench`: the core's speed and memory against the reference tools, side by side in one run, on the real
- * lists in ../shared/data and on generated ones; then the Lambda bundle's size and cold-load time.
+ * lists of test/fixtures/lists (or of the folder given with `--data DIR`) and on generated ones; then the Lambda
+ * bundle's size and cold-load time. A real list missing from the folder is skipped, and the report says so.
  *
  * Every tool is timed as a whole process by hyperfine (median of BENCH_RUNS runs, default 5, after one warm-up),
  * and every tool's output is compared with ours before its time is trusted. Ratios are ours / theirs (below 1 is
  * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
  * table and written to .bench/results.md.
  *
- * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
+ * Usage: `npm run bench [-- --data DIR]`. Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no
+ * Python on the 1M list: for trying it out).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { generateV4, generateV6 } from './generate';
 
 const root = resolve(__dirname, '..', '..');
-const data = resolve(root, '..', 'shared', 'data');
+const { values: flags } = parseArgs({ options: { data: { type: 'string' } } });
+/** The real lists: the repository's own copies unless `--data DIR` names another folder of the same layout. */
+const data = resolve(flags.data ?? join(root, 'test', 'fixtures', 'lists'));
 const work = join(root, '.bench');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const quick = process.env.BENCH_QUICK === '1';
@@ -41,26 +46,21 @@ function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
+/** The real lists' cases whose file is missing from the data folder, named in the report. */
+const skipped: string[] = [];
+
 function prepare(): Case[] {
   mkdirSync(work, { recursive: true });
   const v4 = join(work, quick ? 'ipv4-100k.txt' : 'ipv4-1m.txt');
   if (!existsSync(v4)) writeFileSync(v4, generateV4(quick ? 100_000 : 1_000_000));
   const v6 = join(work, quick ? 'ipv6-20k.txt' : 'ipv6-200k.txt');
   if (!existsSync(v6)) writeFileSync(v6, generateV6(quick ? 20_000 : 200_000));
-  // The references read text; ours reads the JSON feed itself (parsing JSON is part of its job).
-  const awsText = join(work, 'aws-ip-ranges.txt');
-  const aws = JSON.parse(readFileSync(join(data, 'aws-ip-ranges.json'), 'utf8')) as {
-    prefixes: Array<{ ip_prefix: string }>;
-    ipv6_prefixes: Array<{ ipv6_prefix: string }>;
-  };
-  writeFileSync(
-    awsText,
-    `${[...aws.prefixes.map((p) => p.ip_prefix), ...aws.ipv6_prefixes.map((p) => p.ipv6_prefix)].join('\n')}\n`,
-  );
   const relaxed = ['--allow-private', '--allow-special', '--min-prefix-length4', '1', '--min-prefix-length6', '1'];
-  return [
+  const generated: Case[] = [
     { name: `generated IPv4, ${quick ? '100k' : '1M'} lines`, text: v4, ours: [v4], hasV6: false, python: true },
     { name: `generated IPv6, ${quick ? '20k' : '200k'} lines`, text: v6, ours: [v6], hasV6: true, python: true },
+  ];
+  const real: Case[] = [
     {
       name: 'stopforumspam_90d (138k hosts)',
       text: join(data, 'blocklists', 'stopforumspam_90d.ipset'),
@@ -77,12 +77,32 @@ function prepare(): Case[] {
     },
     {
       name: 'aws-ip-ranges.json (17k, both families)',
-      text: awsText,
+      text: join(work, 'aws-ip-ranges.txt'),
       ours: [join(data, 'aws-ip-ranges.json'), '--format', 'aws-ip-ranges', ...relaxed],
       hasV6: true,
       python: true,
     },
   ];
+  const present = real.filter((c) => {
+    const file = c.ours[0]!;
+    if (existsSync(file)) return true;
+    skipped.push(`${c.name}: ${file} is missing`);
+    return false;
+  });
+  const awsJson = join(data, 'aws-ip-ranges.json');
+  if (existsSync(awsJson)) {
+    // The references read text; ours reads the JSON feed itself (parsing JSON is part of its job).
+    const aws = JSON.parse(readFileSync(awsJson, 'utf8')) as {
+      prefixes: Array<{ ip_prefix: string }>;
+      ipv6_prefixes: Array<{ ipv6_prefix: string }>;
+    };
+    writeFileSync(
+      join(work, 'aws-ip-ranges.txt'),
+      `${[...aws.prefixes.map((p) => p.ip_prefix), ...aws.ipv6_prefixes.map((p) => p.ipv6_prefix)].join('\n')}\n`,
+    );
+  }
+  for (const line of skipped) process.stderr.write(`bench: skipped ${line}\n`);
+  return [...generated, ...present];
 }
 
 function commandsFor(c: Case): Array<{ tool: string; argv: string[] }> {
@@ -162,6 +182,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (skipped.length > 0) lines.push('', `Skipped (not in ${data}): ${skipped.join('; ')}.`);
   const first = cases[0]!;
   lines.push(
     '',

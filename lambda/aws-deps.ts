@@ -31,8 +31,9 @@ export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptio
   const ec2 = new EC2Client(aws);
   const regional = new WAFV2Client(aws);
   let cloudfront: WAFV2Client | undefined;
-  // WAF scope CLOUDFRONT exists only in us-east-1 (AWS-FACTS 24), whatever region the function runs in. One client
-  // per Region: the drivers pace WAF writes per client, and the quota is one write per second per Region (23).
+  // WAF scope CLOUDFRONT exists only in us-east-1 (docs/aws-behaviour.md §24), whatever region the function runs in.
+  // One client per Region: the drivers pace WAF writes per client, and the quota is one write per second per Region
+  // (23).
   const wafv2 = (scope: 'REGIONAL' | 'CLOUDFRONT') => {
     if (scope === 'REGIONAL') return regional;
     cloudfront ??=

@@ -3,7 +3,7 @@
  * from a file; the CDK stack derives it from the deployment config with deploy-time ids. One zod schema parses all
  * three. Unknown fields are errors everywhere (`z.strictObject`), so a typo fails loudly instead of being ignored.
  *
- * Pure: no I/O. `import * as z` keeps zod's locales out of the bundle (AWS-FACTS.md 33).
+ * Pure: no I/O. `import * as z` keeps zod's locales out of the bundle (docs/aws-behaviour.md §33).
  */
 import * as z from 'zod';
 import { ConfigError } from './core/errors';

@@ -6,7 +6,7 @@
  * removal share) and applies again, at most {@link MAX_APPLY_ATTEMPTS} times with backoff.
  * Any other error (throttling after the SDK's own retries, 5xx, a timeout) fails the target: the next run converges.
  * Verify re-observes and re-plans once; remaining changes are reported in a note, never looped on, because reads right
- * after a write may be stale (AWS-FACTS 19).
+ * after a write may be stale (docs/aws-behaviour.md §19).
  *
  * A target that stops part-way (failed, or refused on a re-check) after sending write calls is re-read once too, to
  * report what of its plan was actually written (`docs/aws-behaviour.md §19`: a read right after a write may lag, so
@@ -189,7 +189,7 @@ async function verify(driver: TargetDriver, desired: Desired): Promise<string | 
   try {
     const check = driver.plan(desired, await driver.observe());
     if (check.writes.length === 0) return undefined;
-    return `verify still saw ${check.add.length} to add and ${check.remove.length} to remove right after apply; AWS reads are eventually consistent (AWS-FACTS 19) and the next run converges`;
+    return `verify still saw ${check.add.length} to add and ${check.remove.length} to remove right after apply; AWS reads are eventually consistent (docs/aws-behaviour.md §19) and the next run converges`;
   } catch (e) {
     return `verify could not re-read the target (${reportError(e).message}); the next run checks it`;
   }

@@ -1,6 +1,6 @@
 /**
- * The engine's concurrency step (DESIGN.md P10: overlapping runs never leave an older list applied after a newer one
- * succeeded). For an applying run, per allowlist, BEFORE its targets are observed:
+ * The engine's concurrency step (docs/design.md P10: overlapping runs never leave an older list applied after a newer
+ * one succeeded). For an applying run, per allowlist, BEFORE its targets are observed:
  *
  * 1. take the allowlist's run lock (lambda/run-lock.ts), waiting with bounded backoff while another run holds it, so
  *    the plan is made on a state no other run is changing and every write of the run happens under the lock;

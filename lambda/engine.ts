@@ -1,5 +1,5 @@
 /**
- * The run (DESIGN.md section 1): for each selected allowlist, load (fetch → parse → policy), then for each target
+ * The run (docs/design.md §1): for each selected allowlist, load (fetch → parse → policy), then for each target
  * observe → plan; pre-flight over ALL targets of ALL selected allowlists; then either refuse (nothing written
  * anywhere) or apply target by target, verify, and report.
  *
@@ -72,7 +72,7 @@ export interface EngineOptions {
 /** What the engine runs with: clients, clock, and the injectable seams. */
 export interface EngineDeps {
   readonly ec2?: EC2Client;
-  /** A WAFv2 client for a scope (CLOUDFRONT must be us-east-1, AWS-FACTS 24). */
+  /** A WAFv2 client for a scope (CLOUDFRONT must be us-east-1, docs/aws-behaviour.md §24). */
   readonly wafv2?: (scope: 'REGIONAL' | 'CLOUDFRONT') => WAFV2Client;
   /** Passed to the default loader (the sources' clients, limits, cache and serial store). @default `{ now }` */
   readonly sources?: SourceDeps;

@@ -1,5 +1,5 @@
 /**
- * The per-allowlist run lock and last-applied generation (DESIGN.md P10), kept in SSM Parameter Store next to the
+ * The per-allowlist run lock and last-applied generation (docs/design.md P10), kept in SSM Parameter Store next to the
  * signed serial (`/allowlist-sync/<name>/serial`, lambda/sources/serial-store.ts):
  *
  * - `/allowlist-sync/<name>/lock` holds `{"owner","generation","acquiredAt","expiresAt"}` while a run applies the

@@ -1,7 +1,7 @@
 /**
  * cdk-nag findings this construct acknowledges, each with the reason it is true. Acknowledgements use the core
- * `Validations.of(scope).acknowledge` API (cdk-nag 3, AWS-FACTS.md 7), so a team that runs cdk-nag on its own stack
- * sees none of them, and this construct needs no dependency on cdk-nag.
+ * `Validations.of(scope).acknowledge` API (cdk-nag 3, docs/aws-behaviour.md §7), so a team that runs cdk-nag on its own
+ * stack sees none of them, and this construct needs no dependency on cdk-nag.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

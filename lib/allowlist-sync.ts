@@ -3,6 +3,7 @@
  * least-privilege role, its triggers (schedule, S3 object created, a run after every deploy), alarms and a dashboard.
  * Put it in any stack; `AllowlistSyncStack` is the standalone app's stack around it.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -32,13 +33,15 @@ import { signatureObject, syncStatements } from './permissions';
 import { checkRuntimeEnvironment, deriveRuntimeConfig } from './runtime-config';
 
 /**
- * The function's timeout. The engine bounds every fetch, retry and run below it (DESIGN.md P9); the lead will set it
- * from the benchmark figures.
+ * The function's timeout. The engine bounds every fetch, retry and run below it (docs/design.md P9); the lead will set
+ * it from the benchmark figures.
  */
 export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /** The function's memory (MB); CPU grows with it, and parsing a 100,000-entry list is CPU-bound. */
 export const FUNCTION_MEMORY_MB = 1024;
-/** Retries of a failed trigger delivery (Scheduler, EventBridge) and of a failed async run (AWS-FACTS.md 29). */
+/**
+ * Retries of a failed trigger delivery (Scheduler, EventBridge) and of a failed async run (docs/aws-behaviour.md §29).
+ */
 export const TRIGGER_RETRY_ATTEMPTS = 2;
 /** An undelivered trigger older than this is dropped to the DLQ: the next scheduled run supersedes it. */
 export const TRIGGER_MAX_EVENT_AGE = Duration.hours(1);
@@ -46,6 +49,13 @@ export const TRIGGER_MAX_EVENT_AGE = Duration.hours(1);
 export const SCHEDULE_PAYLOAD = { trigger: 'schedule' } as const;
 /** The post-deploy run's payload; lambda/events.ts `DeployPayloadSchema` accepts exactly this. */
 export const DEPLOY_PAYLOAD = { trigger: 'deploy' } as const;
+
+/**
+ * The prebuilt function in the npm package: `dist/function/index.js`, beside this file's compiled `dist/lib/`. Only
+ * the package has it. Run from this repository's TypeScript, the construct bundles `lambda/handler.ts` instead, so a
+ * synth here never deploys a stale build.
+ */
+const PREBUILT_FUNCTION_DIR = path.join(__dirname, '..', 'function');
 
 /** One allowlist as the construct takes it: the deployment config's allowlist entry (lib/deployment-config.ts). */
 export type AllowlistDefinition = z.input<typeof DeployAllowlistSchema>;
@@ -62,7 +72,10 @@ export interface AllowlistSyncProps {
   readonly quotaHeadroomAlarmBelow?: number;
   /** Prefix of the fixed names of IP sets, prefix lists, RAM shares and alarms. @default the stack name */
   readonly namePrefix?: string;
-  /** The function's entry file. @default lambda/handler.ts of this repository */
+  /**
+   * A TypeScript entry file to bundle (with esbuild, through NodejsFunction) instead of the function's own code.
+   * @default the package's prebuilt function; from this repository's sources, lambda/handler.ts bundled at synth
+   */
   readonly entry?: string;
   /** The function's timeout. @default FUNCTION_TIMEOUT (5 minutes) */
   readonly timeout?: Duration;
@@ -87,7 +100,7 @@ export interface AllowlistSyncProps {
 /** Provisions the filters of each allowlist and the function that keeps them equal to it. */
 export class AllowlistSync extends Construct {
   /** The sync function. */
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   /** The filters of each allowlist, in the order given. */
   readonly filters: AllowlistFilters[];
   /** Alarms, topic and dashboard. */
@@ -134,17 +147,14 @@ export class AllowlistSync extends Construct {
     logGroup.grantWrite(role);
     for (const statement of syncStatements(stack, this.filters)) role.addToPolicy(statement);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry ?? path.join(__dirname, '..', FUNCTION_ENTRY),
-      handler: 'handler',
-      projectRoot: path.join(__dirname, '..'),
-      depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
+    const functionProps: FunctionSettings = {
       // Named, not NODEJS_LATEST (docs/aws-behaviour.md §5); nodejs22.x is deprecated from 2027-04-30, so 24 (issue 10).
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
-      // One run at a time (DESIGN.md P10); a second trigger waits in Lambda's async queue (AWS-FACTS.md 30).
+      // One run at a time (docs/design.md P10); a second trigger waits in Lambda's async queue
+      // (docs/aws-behaviour.md §30).
       reservedConcurrentExecutions: 1,
       role,
       logGroup,
@@ -154,14 +164,15 @@ export class AllowlistSync extends Construct {
       maxEventAge: TRIGGER_MAX_EVENT_AGE,
       description: 'allowlist-sync: keeps security groups, WAF IP sets and prefix lists equal to the allowlists',
       environment: { ...otherVariables, [CONFIG_ENV]: stack.toJsonString(deriveRuntimeConfig(provisioned)) },
-      bundling: {
-        ...FUNCTION_BUNDLING,
-        externalModules: [...FUNCTION_BUNDLING.externalModules],
-        mainFields: [...FUNCTION_BUNDLING.mainFields],
-        format: nodejs.OutputFormat.CJS,
-        forceDockerBundling: false,
-      },
-    });
+    };
+    this.function =
+      props.entry === undefined && existsSync(path.join(PREBUILT_FUNCTION_DIR, 'index.js'))
+        ? new lambda.Function(this, 'Function', {
+            ...functionProps,
+            code: lambda.Code.fromAsset(PREBUILT_FUNCTION_DIR),
+            handler: 'index.handler',
+          })
+        : bundledFunction(this, functionProps, props.entry);
 
     acknowledge(
       role,
@@ -408,6 +419,32 @@ function validateAllowlists(
   }
   if (issues.length > 0) throw new ConfigError('AllowlistSync props', issues);
   return { allowlists: parsed, ...(binding ? { binding } : {}) };
+}
+
+/** The function's settings, whichever way its code is built. */
+type FunctionSettings = Omit<lambda.FunctionProps, 'code' | 'handler'>;
+
+/**
+ * The function bundled at synth by NodejsFunction (esbuild, no Docker: docs/aws-behaviour.md §4) from `entry`, or from
+ * this repository's `lambda/handler.ts` with its lock file.
+ */
+function bundledFunction(scope: Construct, options: FunctionSettings, entry?: string): nodejs.NodejsFunction {
+  const root = path.join(__dirname, '..');
+  const inRepository = entry === undefined;
+  return new nodejs.NodejsFunction(scope, 'Function', {
+    ...options,
+    entry: entry ?? path.join(root, FUNCTION_ENTRY),
+    handler: 'handler',
+    // A given entry belongs to the calling app, which has its own lock file for NodejsFunction to find.
+    ...(inRepository ? { projectRoot: root, depsLockFilePath: path.join(root, 'package-lock.json') } : {}),
+    bundling: {
+      ...FUNCTION_BUNDLING,
+      externalModules: [...FUNCTION_BUNDLING.externalModules],
+      mainFields: [...FUNCTION_BUNDLING.mainFields],
+      format: nodejs.OutputFormat.CJS,
+      forceDockerBundling: false,
+    },
+  });
 }
 
 /** An encrypted dead-letter queue that refuses plain-HTTP access, kept 14 days (SQS's maximum) for inspection. */

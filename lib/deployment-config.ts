@@ -27,7 +27,7 @@ const name = z
 const accountId = z.string().regex(/^\d{12}$/, 'an account id is 12 digits');
 const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id looks like sg-0123456789abcdef0');
 
-/** Characters EC2 accepts in a security-group description (AWS-FACTS.md 17 lists the same set for rules). */
+/** Characters EC2 accepts in a security-group description (docs/aws-behaviour.md §17 lists the same set for rules). */
 const SG_DESCRIPTION = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,200}$/;
 
 const rulesPerGroup = z.strictObject({
@@ -44,8 +44,8 @@ export const SecurityGroupsSchema = z
         count: z.int().min(1).max(50),
         ports: z.array(PortRangeSchema).min(1),
         /**
-         * The groups' description prefix. It is replace-on-change (AWS-FACTS.md 3): changing it later creates new
-         * groups and drops every synced rule with the old ones. @default "allowlist-sync <allowlist>"
+         * The groups' description prefix. It is replace-on-change (docs/aws-behaviour.md §3): changing it later creates
+         * new groups and drops every synced rule with the old ones. @default "allowlist-sync <allowlist>"
          */
         description: z
           .string()
@@ -123,7 +123,7 @@ export const ShareSchema = z
 export type ShareConfig = z.infer<typeof ShareSchema>;
 
 const prefixListFamily = z.strictObject({
-  /** Fixed at create: a change makes CloudFormation rewrite the entries (AWS-FACTS.md 2). */
+  /** Fixed at create: a change makes CloudFormation rewrite the entries (docs/aws-behaviour.md §2). */
   maxEntries: z.int().min(1).max(1000),
   share: ShareSchema.optional(),
 });
@@ -219,7 +219,7 @@ export const DeploymentConfigSchema = z
     for (const issue of credentialIssues(config.allowlists, config.credentialBinding)) {
       ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     }
-    // CLOUDFRONT-scope WAF resources exist only in us-east-1 (AWS-FACTS.md 24).
+    // CLOUDFRONT-scope WAF resources exist only in us-east-1 (docs/aws-behaviour.md §24).
     config.allowlists.forEach((a, i) => {
       if (a.wafIpSets?.scope !== 'CLOUDFRONT') return;
       for (const env of config.environments) {

@@ -2,13 +2,13 @@
  * The filters of one allowlist: a security-group pool, WAF IP set pools (with an optional allow rule group and web
  * ACL), managed prefix lists (optionally shared through AWS RAM).
  *
- * Every resource here is declared so that `cdk deploy` never rewrites what the sync wrote (DESIGN.md P12):
+ * Every resource here is declared so that `cdk deploy` never rewrites what the sync wrote (docs/design.md P12):
  * - security groups declare NO ingress, and an explicit description that does not depend on the construct path
- *   (AWS-FACTS.md 2, 3);
+ *   (docs/aws-behaviour.md §2, §3);
  * - IP sets are declared with `addresses: []` and fixed names and descriptions, because any stack update of an
- *   `AWS::WAFv2::IPSet` re-sends the template's addresses (AWS-FACTS.md 1);
+ *   `AWS::WAFv2::IPSet` re-sends the template's addresses (docs/aws-behaviour.md §1);
  * - prefix lists leave `entries` unset and keep fixed properties: their update handler reconciles the live entries to
- *   the template (AWS-FACTS.md 2).
+ *   the template (docs/aws-behaviour.md §2).
  * The post-deploy run refills anything a replacement left empty.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -62,7 +62,7 @@ export class AllowlistFilterSet extends Construct {
       const description = sg.create.description ?? `allowlist-sync ${definition.name}`;
       const groupIds: string[] = [];
       for (let i = 1; i <= count; i++) {
-        // CfnSecurityGroup, not the L2: no VPC lookup (AWS-FACTS.md 6), and nothing can add ingress to it.
+        // CfnSecurityGroup, not the L2: no VPC lookup (docs/aws-behaviour.md §6), and nothing can add ingress to it.
         const group = new ec2.CfnSecurityGroup(this, `SecurityGroup${i}`, {
           vpcId,
           groupDescription: `${description} (pool group ${i}); inbound rules are written by allowlist-sync`,
@@ -105,7 +105,7 @@ export class AllowlistFilterSet extends Construct {
             name: setName,
             scope: waf.scope,
             ipAddressVersion: family === 'ipv4' ? 'IPV4' : 'IPV6',
-            // Empty forever: the sync owns the addresses (AWS-FACTS.md 1).
+            // Empty forever: the sync owns the addresses (docs/aws-behaviour.md §1).
             addresses: [],
             description: `Managed by allowlist-sync, allowlist ${definition.name}, ${family} set ${i} of ${count}. Addresses are written by the sync function, not by CloudFormation.`,
           });
@@ -143,7 +143,7 @@ export class AllowlistFilterSet extends Construct {
           prefixListName: `${namePrefix}-${definition.name}-${family}`,
           addressFamily: family === 'ipv4' ? 'IPv4' : 'IPv6',
           maxEntries: spec.maxEntries,
-          // `entries` left unset: the sync owns them (AWS-FACTS.md 2).
+          // `entries` left unset: the sync owns them (docs/aws-behaviour.md §2).
         });
         resources.push(list);
         ids[family] = list.attrPrefixListId;
@@ -193,8 +193,8 @@ export function ipSetName(prefix: string, allowlist: string, family: 'ipv4' | 'i
 
 /**
  * A rule group with one rule that ALLOWS a request whose address is in any set of the pool. With a forwarded-IP config,
- * a request without the header does not match the rule at all (AWS-FACTS.md 26): with the web ACL's default Block,
- * that fails closed. Position FIRST trusts the left-most address, which the client itself controls.
+ * a request without the header does not match the rule at all (docs/aws-behaviour.md §26): with the web ACL's default
+ * Block, that fails closed. Position FIRST trusts the left-most address, which the client itself controls.
  */
 function allowRuleGroup(
   scope: Construct,

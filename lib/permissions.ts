@@ -1,5 +1,5 @@
 /**
- * The function's IAM policy (DESIGN.md P11: the role can change only its own groups, IP sets and prefix lists).
+ * The function's IAM policy (docs/design.md P11: the role can change only its own groups, IP sets and prefix lists).
  *
  * Resource-level scoping, from the Service Authorization Reference:
  * - `ec2:DescribeSecurityGroups`, `ec2:DescribeSecurityGroupRules` and `ec2:DescribeManagedPrefixLists` support no
@@ -29,12 +29,12 @@ import type { Source } from '../lambda/config';
 import { CHANGE_EVENT_SOURCE, ChangeDetailType } from '../lambda/core/change-event';
 import type { AllowlistFilters } from './filters';
 
-/** The SSM parameter where the function keeps the last applied serial of a signed allowlist (DESIGN.md P7). */
+/** The SSM parameter where the function keeps the last applied serial of a signed allowlist (docs/design.md P7). */
 export function serialParameterName(allowlist: string): string {
   return `/allowlist-sync/${allowlist}/serial`;
 }
 
-/** The SSM parameter of an allowlist's run lock (DESIGN.md P10; lambda/run-lock.ts `lockParameterName`). */
+/** The SSM parameter of an allowlist's run lock (docs/design.md P10; lambda/run-lock.ts `lockParameterName`). */
 export function lockParameterName(allowlist: string): string {
   return `/allowlist-sync/${allowlist}/lock`;
 }

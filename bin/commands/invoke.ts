@@ -2,9 +2,9 @@
  * `allowlist-sync invoke`: runs the deployed function synchronously and prints its report like `plan`/`apply`.
  * Without `--apply` it sends `{"dryRun": true}` (a plan); with it `{"dryRun": false}`.
  *
- * A long synchronous invoke must never be sent twice by a client-side read timeout (AWS-FACTS 31: the AWS CLI does
- * exactly that after 60 s): the client waits up to 16 minutes, longer than Lambda's 15-minute maximum, and makes a
- * single attempt, so a run is never started again by the client.
+ * A long synchronous invoke must never be sent twice by a client-side read timeout (docs/aws-behaviour.md §31: the AWS
+ * CLI does exactly that after 60 s): the client waits up to 16 minutes, longer than Lambda's 15-minute maximum, and
+ * makes a single attempt, so a run is never started again by the client.
  */
 
 import { parseArgs } from 'node:util';

@@ -3,7 +3,7 @@
  *
  * With O what we own now, N the new list and U what we do not own, every state after every call must keep
  * P3 (admit nothing outside O ∪ N ∪ U), P4 (admit all of (O ∩ N) ∪ U) and, where the quota allows, P5 (admit all of
- * O ∪ U or all of N ∪ U), by address and per port range (DESIGN.md section 6).
+ * O ∪ U or all of N ∪ U), by address and per port range (docs/design.md §6).
  *
  * - Normal order, when every group can hold its old and new rules at once: one authorize per group (every group),
  *   then one revoke per group. During the authorizes the pool admits O ∪ U; during the revokes it admits N ∪ U.

@@ -5,10 +5,10 @@
  * Contract: a pure function over plain data; no SDK, no clock. Same input → same plan, whatever order the entries were
  * listed in.
  *
- * What AWS imposes (AWS-FACTS 27–28): a modify names the version it read (`CurrentVersion`) and each successful entry
- * change makes the next version, so the plan numbers its calls from the version read; at most 100 adds and 100
- * removes per call; the entries never exceed MaxEntries, and MaxEntries cannot change in the same call as entries.
- * A call is atomic, which the planner uses: the last batch of adds carries the first removes.
+ * What AWS imposes (docs/aws-behaviour.md §27–28): a modify names the version it read (`CurrentVersion`) and each
+ * successful entry change makes the next version, so the plan numbers its calls from the version read; at most 100 adds
+ * and 100 removes per call; the entries never exceed MaxEntries, and MaxEntries cannot change in the same call as
+ * entries. A call is atomic, which the planner uses: the last batch of adds carries the first removes.
  *
  * Order (P5, make-before-break, over the whole target by address): every add before any remove that loses an old
  * address. With lists of both families, only one list may finish its adds in the same call as such removes (the
@@ -26,9 +26,9 @@ import type { Capacity, Desired, EntryNote, TargetPlan } from '../targets/types'
 import { cidrBounds, OverlapIndex, sortCidrs } from './cidr-order';
 import type { Cidr, Family } from './prefix';
 
-/** At most this many adds, and this many removes, per ModifyManagedPrefixList (AWS-FACTS 28). */
+/** At most this many adds, and this many removes, per ModifyManagedPrefixList (docs/aws-behaviour.md §28). */
 export const PREFIX_LIST_BATCH = 100;
-/** The largest MaxEntries AWS allows (AWS-FACTS 27). */
+/** The largest MaxEntries AWS allows (docs/aws-behaviour.md §27). */
 export const PREFIX_LIST_MAX_ENTRIES = 1000;
 /** An entry description is at most this long. */
 export const PREFIX_LIST_DESCRIPTION_MAX = 255;

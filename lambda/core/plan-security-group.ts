@@ -5,7 +5,8 @@
  * - Ownership: a rule is ours when it carries the owner tag naming this allowlist. Every other rule (no tag, another
  *   allowlist's tag, a group or prefix-list reference) is never revoked; it is reported as drift and takes quota.
  * - Desired rules: each desired prefix × each configured port range, all port ranges of a prefix in one group.
- * - Quota: `rulesPerGroup.ipv4` / `.ipv6` rules per group, counted per family, unowned rules included (AWS-FACTS 12).
+ * - Quota: `rulesPerGroup.ipv4` / `.ipv6` rules per group, counted per family, unowned rules included
+ *   (docs/aws-behaviour.md §12).
  * - Placement, deterministic with minimal churn, per family, prefixes in address order:
  *   1. a prefix already in place in a group for every port range (our rules, or identical unowned ones) stays there
  *      (the first such group in pool order, while it has room);
@@ -15,7 +16,7 @@
  *      room once the change is done.
  *   A prefix that fits nowhere makes the plan refuse (`capacity.fits = false`) with the number of groups to add.
  * - A desired rule identical to an unowned rule in its group is already admitted: it is not added (AWS would answer
- *   `InvalidPermission.Duplicate` and fail the whole call, AWS-FACTS 13); the plan lists it in `shadowed`.
+ *   `InvalidPermission.Duplicate` and fail the whole call, docs/aws-behaviour.md §13); the plan lists it in `shadowed`.
  * - Write order: see order-security-group-writes.ts.
  *
  * Descriptions are set when a rule is authorized and never rewritten: convergence is by address, and a converged

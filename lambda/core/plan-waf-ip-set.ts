@@ -4,10 +4,11 @@
  * Contract: a pure function over plain data; no SDK, no clock. Same input → same plan, whatever order the addresses
  * were listed in.
  *
- * What AWS imposes (AWS-FACTS 20–23): an UpdateIPSet replaces the whole address list *and* the description, so every
- * write carries the complete list, the description read, and the lock token from that read; a set holds at most
- * 10,000 addresses of one family and never `/0`. An update is atomic (the cloud's own "ipset swap"), which the planner
- * uses: a re-aggregation inside one set (`10.0.0.0/24` → two `/25`s) is one call and never admits less in between.
+ * What AWS imposes (docs/aws-behaviour.md §20–23): an UpdateIPSet replaces the whole address list *and* the
+ * description, so every write carries the complete list, the description read, and the lock token from that read; a set
+ * holds at most 10,000 addresses of one family and never `/0`. An update is atomic (the cloud's own "ipset swap"),
+ * which the planner uses: a re-aggregation inside one set (`10.0.0.0/24` → two `/25`s) is one call and never admits
+ * less in between.
  *
  * Placement: per family, a prefix already in a set stays there (minimal churn); a new prefix goes to the set that held
  * the old entries it overlaps (so a re-aggregation stays inside one atomic call), else to the first set with room that
@@ -27,7 +28,7 @@ import { OverlapIndex, sortCidrs } from './cidr-order';
 import { type Cidr, cidrLength, type Family } from './prefix';
 import { PrefixSet } from './prefix-set';
 
-/** At most this many addresses (CIDRs) per IP set (AWS-FACTS 22). */
+/** At most this many addresses (CIDRs) per IP set (docs/aws-behaviour.md §22). */
 export const WAF_MAX_ADDRESSES_PER_SET = 10_000;
 
 /** A WAF scope. */
@@ -40,7 +41,7 @@ export interface ObservedIpSet {
   readonly family: Family;
   /** Canonical, distinct, in any order. */
   readonly addresses: readonly Cidr[];
-  /** The description read; sent back unchanged because UpdateIPSet replaces it (AWS-FACTS 20). */
+  /** The description read; sent back unchanged because UpdateIPSet replaces it (docs/aws-behaviour.md §20). */
   readonly description?: string;
   /** The lock token of the read. */
   readonly lockToken: string;
@@ -86,7 +87,7 @@ export function planWafIpSets(desired: Desired, observed: WafIpSetsObserved): Ta
         needed: wanted.length,
         available: 0,
         unit: `IPv${family} addresses`,
-        advice: `WAF IP sets cannot hold ${broadest} (AWS-FACTS 22); the entry policy should have refused it`,
+        advice: `WAF IP sets cannot hold ${broadest} (docs/aws-behaviour.md §22); the entry policy should have refused it`,
       });
       continue;
     }

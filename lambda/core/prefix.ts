@@ -3,7 +3,7 @@
  *
  * Contract: pure functions over bytes and strings; no I/O. Parsing is strict and never guesses:
  * - IPv4 is exactly four decimal parts 0–255 with no leading zeros (`10.1`, `010.0.0.1`, `0x0a.0.0.1` are errors,
- *   unlike `ipaddr.js` and `inet_aton`, which read them as other addresses; AWS-FACTS.md 32).
+ *   unlike `ipaddr.js` and `inet_aton`, which read them as other addresses; docs/aws-behaviour.md §32).
  * - IPv6 is any RFC 4291 text form: 1–4 hex digits a group, one `::` at most, an embedded dotted-quad IPv4 in the
  *   last 32 bits. Zone ids (`%eth0`) are errors: they mean nothing to a packet filter.
  * - A prefix length is decimal without leading zeros, 0–32 or 0–128. A bare address is a /32 or /128.

@@ -71,7 +71,7 @@ export interface RevokedRule extends Ports {
   readonly cidr: Cidr;
 }
 
-/** One RevokeSecurityGroupIngress call, by rule ids (AWS-FACTS 16). */
+/** One RevokeSecurityGroupIngress call, by rule ids (docs/aws-behaviour.md §16). */
 export interface RevokeWrite {
   readonly action: 'revoke';
   readonly groupId: string;
@@ -166,16 +166,16 @@ function lengthOf(cidr: Cidr): number {
   return Number(cidr.slice(cidr.lastIndexOf('/') + 1));
 }
 
-/** Characters EC2 accepts in a rule description (AWS-FACTS 17). */
+/** Characters EC2 accepts in a rule description (docs/aws-behaviour.md §17). */
 const DESCRIPTION_DISALLOWED = /[^a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]/g;
 
-/** Longest description EC2 accepts (AWS-FACTS 17). */
+/** Longest description EC2 accepts (docs/aws-behaviour.md §17). */
 export const DESCRIPTION_MAX = 255;
 
 /**
  * The description of a rule we write: the readable marker `allowlist-sync:<allowlist>`, then the entry's owner and
  * note where the source had them. Characters EC2 refuses become `_` (one bad character would fail the whole
- * authorize, AWS-FACTS 13), and the text is cut at 255 characters.
+ * authorize, docs/aws-behaviour.md §13), and the text is cut at 255 characters.
  */
 export function ruleDescription(allowlist: string, note?: { readonly note?: string; readonly owner?: string }): string {
   const parts = [`allowlist-sync:${allowlist}`, note?.owner, note?.note]

@@ -1,7 +1,7 @@
 /**
  * The typed failure of fetching or verifying a source. Every way a source can be bad (unreachable, slow, too big,
  * truncated, unsigned, rolled back, stale, empty) ends here, so the engine can refuse the run before it observes a
- * single target: fail static (DESIGN.md P6). Parse and policy failures are not source failures: they come from
+ * single target: fail static (docs/design.md P6). Parse and policy failures are not source failures: they come from
  * `buildAllowlist` as ParseError / PolicyError.
  */
 import { AllowlistSyncError } from '../core/errors';

@@ -1,5 +1,5 @@
 /**
- * Integrity of a source's bytes (DESIGN.md P7): an expected SHA-256, or a detached Ed25519 signature by a pinned
+ * Integrity of a source's bytes (docs/design.md P7): an expected SHA-256, or a detached Ed25519 signature by a pinned
  * public key over the exact bytes, on an `allowlist`-format document whose `serial` never goes backwards and whose
  * `generatedAt` is recent. The signature covers the serial and the time, so a replayed older document fails the
  * serial check and a withheld update fails the age check. Everything here is node:crypto; no I/O.

@@ -1,5 +1,5 @@
 /**
- * The bounds of a fetch (DESIGN.md P9). Every source read is capped in size and time so a hostile or broken source
+ * The bounds of a fetch (docs/design.md P9). Every source read is capped in size and time so a hostile or broken source
  * can never hold the function past its timeout or its memory: the run fails static instead.
  */
 

@@ -1,6 +1,6 @@
 /**
  * How a source is named in errors, logs and provenance. A location never carries a query string, a fragment or
- * credentials (DESIGN.md P13): a pre-signed URL's signature or a token in `?key=` must not reach a log.
+ * credentials (docs/design.md P13): a pre-signed URL's signature or a token in `?key=` must not reach a log.
  */
 import type { Source } from '../config';
 

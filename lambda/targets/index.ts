@@ -4,8 +4,8 @@
  *
  * Two things are shared by every driver a factory builds, because AWS shares them: the run's clock and waits (a
  * prefix list's `observe` waits out a busy list outside any ApplyContext, so it needs them from here, or it would
- * sleep for real in tests), and WAF's write pace (one write per second per account and Region, AWS-FACTS 23: two WAF
- * targets of one run must not each think they have the whole second).
+ * sleep for real in tests), and WAF's write pace (one write per second per account and Region, docs/aws-behaviour.md
+ * §23: two WAF targets of one run must not each think they have the whole second).
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -19,7 +19,7 @@ import { WafIpSetDriver, WafWriteLimiter } from './waf-ip-set';
 /** The clients the drivers need; a target whose client is missing is a ConfigError naming it. */
 export interface DriverClients {
   readonly ec2?: EC2Client;
-  /** A WAFv2 client for the scope: CLOUDFRONT needs one in us-east-1 (AWS-FACTS 24). */
+  /** A WAFv2 client for the scope: CLOUDFRONT needs one in us-east-1 (docs/aws-behaviour.md §24). */
   readonly wafv2?: (scope: 'REGIONAL' | 'CLOUDFRONT') => WAFV2Client;
   /** The run's waits, for what a driver does outside `apply` (a busy prefix list in `observe`). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;

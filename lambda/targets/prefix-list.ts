@@ -3,10 +3,10 @@
  * GetManagedPrefixListEntries at the version described), plans with `core/plan-prefix-list.ts`, and sends the planned
  * ModifyManagedPrefixList calls. It maps between the SDK and the model and decides nothing.
  *
- * AWS surprises handled here (AWS-FACTS 18, 27, 28): a list is busy (`modify-in-progress`) for a while after each
- * modify and refuses another one (`IncorrectState`), so the driver waits it out between calls and before reading; a
- * stale `CurrentVersion` fails with `PrefixListVersionMismatch`. Both become a {@link StateConflictError}: the engine
- * re-reads and re-plans. EC2 errors have no classes in SDK v3, so they are matched by `name`.
+ * AWS surprises handled here (docs/aws-behaviour.md §18, §27, §28): a list is busy (`modify-in-progress`) for a while
+ * after each modify and refuses another one (`IncorrectState`), so the driver waits it out between calls and before
+ * reading; a stale `CurrentVersion` fails with `PrefixListVersionMismatch`. Both become a {@link StateConflictError}:
+ * the engine re-reads and re-plans. EC2 errors have no classes in SDK v3, so they are matched by `name`.
  */
 import {
   DescribeManagedPrefixListsCommand,

@@ -7,13 +7,15 @@
  *   matches nothing and would plan a pool with a mistyped group as merely empty (issue 10, defect 4); EC2 answers a
  *   missing id with `InvalidGroup.NotFound` (docs/aws-behaviour.md §18), which becomes a
  *   {@link SecurityGroupNotFoundError} naming every missing group, so the run fails static at pre-flight
- *   (docs/design.md P6). Then DescribeSecurityGroupRules filtered on the pool's group ids, every page; egress rules skipped; CIDRs
- *   canonicalised, since EC2 stores `100.68.0.18/18` as `100.68.0.0/18` and we compare by value (AWS-FACTS 14).
+ *   (docs/design.md P6). Then DescribeSecurityGroupRules filtered on the pool's group ids, every page; egress rules
+ *   skipped; CIDRs canonicalised, since EC2 stores `100.68.0.18/18` as `100.68.0.0/18` and we compare by value
+ *   (docs/aws-behaviour.md §14).
  *   Referenced prefix lists are looked up for their MaxEntries, which is what a reference costs in quota.
  * - Apply: one call per write step. Authorize carries the owner tag (TagSpecifications, `security-group-rule`,
- *   AWS-FACTS 15); revoke names rule ids (AWS-FACTS 16). Calls are all-or-nothing (AWS-FACTS 13): a Duplicate or
- *   NotFound means the pool changed under us, so the driver raises StateConflictError and the engine re-observes and
- *   re-plans. It never swallows one. Every other error propagates: the target fails and the next run converges.
+ *   docs/aws-behaviour.md §15); revoke names rule ids (docs/aws-behaviour.md §16). Calls are all-or-nothing
+ *   (docs/aws-behaviour.md §13): a Duplicate or NotFound means the pool changed under us, so the driver raises
+ *   StateConflictError and the engine re-observes and re-plans. It never swallows one. Every other error propagates:
+ *   the target fails and the next run converges.
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -49,7 +51,10 @@ import {
   type TargetPlan,
 } from './types';
 
-/** EC2 error codes that mean the pool changed under us (AWS-FACTS 13, 18: SDK v3 EC2 errors are matched by name). */
+/**
+ * EC2 error codes that mean the pool changed under us (docs/aws-behaviour.md §13, §18: SDK v3 EC2 errors are matched
+ * by name).
+ */
 export const SECURITY_GROUP_CONFLICTS: ReadonlySet<string> = new Set([
   'InvalidPermission.Duplicate',
   'InvalidPermission.NotFound',

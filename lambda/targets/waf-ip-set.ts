@@ -4,8 +4,9 @@
  *
  * AWS surprises handled here: an UpdateIPSet needs the lock token of the last read, and a set written twice in one
  * plan needs the `NextLockToken` of the first write; `WAFOptimisticLockException` (someone else wrote the set) is not
- * retried by the SDK (AWS-FACTS 21) and becomes a {@link StateConflictError} so the engine re-reads and re-plans; at
- * most one write per second per account and Region (AWS-FACTS 23), paced on the injected clock.
+ * retried by the SDK (docs/aws-behaviour.md §21) and becomes a {@link StateConflictError} so the engine re-reads and
+ * re-plans; at most one write per second per account and Region (docs/aws-behaviour.md §23), paced on the injected
+ * clock.
  */
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { Target } from '../config';
@@ -25,7 +26,7 @@ import {
 /** A WAF IP set target from the RuntimeConfig. */
 export type WafIpSetsTarget = Extract<Target, { kind: 'waf-ip-sets' }>;
 
-/** WAF allows one Create/Put/Update call per second per account and Region (AWS-FACTS 23). */
+/** WAF allows one Create/Put/Update call per second per account and Region (docs/aws-behaviour.md §23). */
 export const WAF_WRITE_INTERVAL_MS = 1000;
 
 /**
@@ -125,7 +126,7 @@ export class WafIpSetDriver implements TargetDriver<WafIpSetsObserved, WafIpSetW
             Scope: write.scope,
             Id: write.id,
             Addresses: [...write.addresses],
-            // UpdateIPSet replaces the description too: omitting it would clear it (AWS-FACTS 20).
+            // UpdateIPSet replaces the description too: omitting it would clear it (docs/aws-behaviour.md §20).
             ...(write.description === undefined ? {} : { Description: write.description }),
             LockToken: tokens.get(write.id) ?? write.lockToken,
           }),
@@ -145,7 +146,8 @@ export class WafIpSetDriver implements TargetDriver<WafIpSetsObserved, WafIpSetW
 
   private canonical(text: string, setName: string): Cidr {
     try {
-      // WAF stores what it was sent; compare by value (AWS-FACTS 14), so `2001:DB8::/32` equals `2001:db8::/32`.
+      // WAF stores what it was sent; compare by value (docs/aws-behaviour.md §14), so `2001:DB8::/32` equals
+      // `2001:db8::/32`.
       return parseCidr(text, { maskHostBits: true });
     } catch (error) {
       throw new AllowlistSyncError(`${this.targetId}: IP set ${setName} holds "${text}", which is not a prefix`, {

@@ -1,5 +1,5 @@
 /**
- * API economy as the fakes count it (DESIGN.md section 7): for one run, at most one authorize and one revoke call per
+ * API economy as the fakes count it (docs/design.md §7): for one run, at most one authorize and one revoke call per
  * security group, one UpdateIPSet per changed set, and ⌈(adds + removes) / 100⌉ entry-changing modifies per prefix
  * list. Counted on first attempts: an SDK retry of the same call is the same call.
  */

@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { docExample } from '../support/doc-examples';
 import { cli, ensureBuilt, ROOT } from './built-cli';
 
-const DATA = path.resolve(ROOT, '../shared/data');
+const DATA = path.resolve(ROOT, 'test/fixtures/lists');
 
 let dir = '';
 function file(name: string, body: string): string {
@@ -105,5 +106,26 @@ describe('allowlist-sync aggregate (built CLI)', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Usage: allowlist-sync aggregate');
     expect(run.stdout).toContain('--min-prefix-length4');
+  });
+});
+
+describe("the README's quickstart on real lists", () => {
+  it('runs as shown: the first command refuses with the message in its comment, the others succeed', () => {
+    // One command a line once the "\\" continuations are joined; a "#" line is the output of the command before it.
+    const lines = docExample('README.md', 'readme-quickstart-lists')
+      .replace(/\\\n\s*/g, '')
+      .split('\n');
+    const commands = lines.filter((l) => l.startsWith('npx allowlist-sync '));
+    expect(commands.length).toBeGreaterThan(1);
+    for (const command of commands) {
+      const run = cli(command.slice('npx allowlist-sync '.length).split(/\s+/));
+      const comment = lines[lines.indexOf(command) + 1];
+      if (comment?.startsWith('#')) {
+        const shown = comment.replace(/^#\s*/, '').split(' …')[0]!;
+        expect([run.status, run.stdout, run.stderr.slice(0, shown.length)]).toEqual([1, '', shown]);
+      } else {
+        expect([run.status, run.stderr]).toEqual([0, '']);
+      }
+    }
   });
 });

@@ -24,11 +24,11 @@ describe('the RuntimeConfig example (examples/runtime-config.json)', () => {
     expect(built.cidrs[6]).toEqual(['2a02:8108:1000::/40']);
   });
 
-  it('is the example the README shows', () => {
-    const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Configuration: the RuntimeConfig'));
+  it('is the example docs/configuration.md shows', () => {
+    const page = readFileSync(resolve(root, 'docs/configuration.md'), 'utf8');
+    const section = page.slice(page.indexOf('## Configuration: the RuntimeConfig'));
     const block = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
-    expect(block, 'README.md has no json block in its RuntimeConfig section').toBeDefined();
+    expect(block, 'docs/configuration.md has no json block in its RuntimeConfig section').toBeDefined();
     expect(JSON.parse(block!)).toEqual(example);
   });
 });

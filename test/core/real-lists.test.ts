@@ -7,12 +7,12 @@ import { buildAllowlist } from '../../lambda/core/allowlist';
 import { PolicyError } from '../../lambda/core/errors';
 
 /**
- * Every real list in ../shared/data parses with its format and aggregates to exactly what Python's
+ * Every real list in test/fixtures/lists (where each came from: its README) parses with its format and aggregates to exactly what Python's
  * `ipaddress.collapse_addresses` makes of the same input (an independent implementation). The lists are published
  * feeds, not allowlists: the policy is relaxed (floors lowered, private admitted) for all of them, and special-purpose
  * ranges admitted only for the blocklists that hold them, which the default policy must refuse.
  */
-const DATA = path.resolve(__dirname, '../../../shared/data');
+const DATA = path.resolve(__dirname, '../fixtures/lists');
 const now = new Date('2026-06-01T00:00:00Z');
 const relaxed = PolicySchema.parse({ minPrefixLength: { ipv4: 1, ipv6: 1 }, allowPrivate: true });
 /** Lists that hold special-purpose ranges (bogons, CGNAT, multicast) and so need the CLI's explicit relaxation. */
@@ -72,7 +72,7 @@ print(json.dumps(out))
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 if (!hasPython) console.warn('python3 is not installed: the comparisons with ipaddress.collapse_addresses are skipped');
 
-describe('real lists in ../shared/data', () => {
+describe('real lists in test/fixtures/lists', () => {
   let python: Record<string, string[]> = {};
 
   beforeAll(() => {

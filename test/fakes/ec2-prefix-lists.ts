@@ -3,13 +3,13 @@
  *
  * Sources: EC2 API reference for ModifyManagedPrefixList (≤ 100 adds and ≤ 100 removes; a CurrentVersion that does
  * not match fails; entries and MaxEntries cannot change in one call), GetManagedPrefixListEntries,
- * DescribeManagedPrefixLists, the ManagedPrefixList state values; AWS-FACTS 27–28. Error codes the reference does not
- * name, from public code that handles them:
+ * DescribeManagedPrefixLists, the ManagedPrefixList state values; docs/aws-behaviour.md §27–28. Error codes the
+ * reference does not name, from public code that handles them:
  * - `PrefixListVersionMismatch`, `IncorrectState` (terraform-provider-aws retries on both);
  * - the same CIDR in AddEntries and RemoveEntries is `InvalidParameterValue`, and adding a CIDR that is already an
  *   entry is `InvalidRequest` (terraform-provider-aws, managed prefix list update, comment on description changes);
- * - removing a CIDR that is not an entry is `InvalidPrefixListModification` ("… does not exist.", terraform-provider-aws
- *   prefix list entry delete);
+ * - removing a CIDR that is not an entry is `InvalidPrefixListModification` ("… does not exist.",
+ *   terraform-provider-aws prefix list entry delete);
  * - more entries than MaxEntries is `PrefixListMaxEntriesExceeded` (a public Ruby tool lists it among the errors it
  *   retries); more than 100 adds or removes is `InvalidParameterValue` ("cannot contain more than 100 entry additions
  *   or removals", handled by a public Python script).

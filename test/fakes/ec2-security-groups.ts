@@ -1,10 +1,10 @@
 /**
  * Security group operations of the EC2 fake, each a function over the plain state. Writes run on a draft that the base
- * class commits only when they return, so "all-or-nothing per call" (AWS-FACTS 13) holds by construction; each
- * function still validates everything before it changes anything, in the order AWS reports problems.
+ * class commits only when they return, so "all-or-nothing per call" (docs/aws-behaviour.md §13) holds by construction;
+ * each function still validates everything before it changes anything, in the order AWS reports problems.
  *
  * Sources: EC2 API reference for AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
- * DescribeSecurityGroupRules; VPC quotas page; AWS-FACTS 12–19.
+ * DescribeSecurityGroupRules; VPC quotas page; docs/aws-behaviour.md §12–19.
  */
 import { type Family, formatCidr, parseCidr } from './cidr';
 import {
@@ -20,7 +20,7 @@ import {
 
 type Input = Record<string, unknown>;
 
-/** AWS-FACTS 17: rule descriptions are at most 255 characters from this set. */
+/** docs/aws-behaviour.md §17: rule descriptions are at most 255 characters from this set. */
 const RULE_DESCRIPTION = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/;
 
 function requireGroup(state: Ec2State, groupId: unknown): StoredGroup {
@@ -129,7 +129,7 @@ function expandPermissions(permissions: unknown): RequestedRule[] {
         fromPort,
         toPort,
         family: parsed.family,
-        // EC2 canonicalises: 100.68.0.18/18 is stored as 100.68.0.0/18 (AWS-FACTS 14).
+        // EC2 canonicalises: 100.68.0.18/18 is stored as 100.68.0.0/18 (docs/aws-behaviour.md §14).
         cidr: formatCidr(parsed),
         ...(description === undefined ? {} : { description }),
       });

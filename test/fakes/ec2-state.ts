@@ -70,8 +70,8 @@ export function nextId(state: Ec2State, prefix: 'sg' | 'sgr' | 'pl' | 'vpc'): st
 }
 
 /**
- * An EC2 error as SDK v3 surfaces it: EC2 has no modelled error classes (AWS-FACTS 18), so the SDK throws its base
- * `EC2ServiceException` with `name` = the error code and `$fault` from the HTTP status.
+ * An EC2 error as SDK v3 surfaces it: EC2 has no modelled error classes (docs/aws-behaviour.md §18), so the SDK throws
+ * its base `EC2ServiceException` with `name` = the error code and `$fault` from the HTTP status.
  */
 export function ec2Error(code: string, message: string, status = 400): EC2ServiceException {
   return new EC2ServiceException({

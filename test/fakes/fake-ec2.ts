@@ -40,7 +40,7 @@ export interface FakeEc2Options extends FakeServiceOptions {
   region?: string;
   /** @default '123456789012' */
   accountId?: string;
-  /** Inbound rules per group, counted per family (AWS-FACTS 12). @default { ipv4: 60, ipv6: 60 } */
+  /** Inbound rules per group, counted per family (docs/aws-behaviour.md §12). @default { ipv4: 60, ipv6: 60 } */
   rulesPerGroup?: { ipv4?: number; ipv6?: number };
 }
 

@@ -5,8 +5,8 @@
  * Sources: WAFv2 API reference for GetIPSet, UpdateIPSet ("completely replaces the mutable specifications"; the
  * description is one of them, so omitting it clears it), ListIPSets, the IPSet data type (CIDR notation, all ranges
  * except /0, one IPAddressVersion per set) and the WAF quotas page (10,000 addresses per set; one Create/Put/Update
- * call per second per account and Region); AWS-FACTS 20–24. Host bits are rejected, not masked (aws/aws-cdk #20003).
- * Going over the call rate surfaces as `ThrottlingException: Rate exceeded` (observed on WAFv2 in
+ * call per second per account and Region); docs/aws-behaviour.md §20–24. Host bits are rejected, not masked
+ * (aws/aws-cdk #20003). Going over the call rate surfaces as `ThrottlingException: Rate exceeded` (observed on WAFv2 in
  * aws-solutions/aws-waf-security-automations issue #152), not as `WAFLimitsExceededException`, which is the resource
  * limit error; the SDK retries the former and not the latter.
  */
@@ -50,7 +50,7 @@ export interface WafState {
 
 /** Options of FakeWafv2. */
 export interface FakeWafv2Options extends FakeServiceOptions {
-  /** @default 'eu-west-1'; scope CLOUDFRONT needs 'us-east-1' (AWS-FACTS 24). */
+  /** @default 'eu-west-1'; scope CLOUDFRONT needs 'us-east-1' (docs/aws-behaviour.md §24). */
   region?: string;
   /** @default '123456789012' */
   accountId?: string;

@@ -4,7 +4,7 @@
  *
  * Why emulate retries: `aws-sdk-client-mock` replaces `client.send`, so the SDK's retry middleware never runs. The real
  * SDK (standard mode, 3 attempts by default) retries throttling codes (`RequestLimitExceeded`, `ThrottlingException`),
- * transient errors (`TimeoutError`) and 5xx errors, and nothing else (AWS-FACTS 18, 21; @smithy/core
+ * transient errors (`TimeoutError`) and 5xx errors, and nothing else (docs/aws-behaviour.md §18, §21; @smithy/core
  * `service-error-classification`). A fake that skipped that would hide the nastiest real sequence: a write that took
  * effect, timed out, and was retried by the SDK into `InvalidPermission.Duplicate` or a stale lock token. Each attempt
  * is recorded as its own call, as AWS would see it. Set `maxAttempts: 1` to turn the emulation off.

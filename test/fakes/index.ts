@@ -5,21 +5,21 @@
  * stubbed per instance with aws-sdk-client-mock). Production code gets the client by injection; tests and the battery
  * drive it exactly as they would drive AWS. A fake that accepts what AWS rejects hides bugs, so they enforce:
  *
- * - **Security groups** (AWS-FACTS 12–19; EC2 API reference): CIDRs canonicalised and compared by value; authorize and
- *   revoke all-or-nothing; `InvalidPermission.Duplicate` (existing rule), `InvalidParameterValue` (same permission
- *   twice in one request, bad CIDR, description over 255 or outside `a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`),
+ * - **Security groups** (docs/aws-behaviour.md §12–19; EC2 API reference): CIDRs canonicalised and compared by value;
+ *   authorize and revoke all-or-nothing; `InvalidPermission.Duplicate` (existing rule), `InvalidParameterValue` (same
+ *   permission twice in one request, bad CIDR, description over 255 or outside `a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`),
  *   `RulesPerSecurityGroupLimitExceeded` (60 IPv4 and 60 IPv6 inbound rules, configurable), `InvalidGroup.NotFound`;
  *   revoke by properties `InvalidPermission.NotFound` (non-default VPC; in a default VPC, `UnknownIpPermissions`), by
  *   ids `InvalidSecurityGroupRuleId.NotFound`; DescribeSecurityGroupRules filters `group-id`, `tag:<key>`, `tag-key`,
  *   `security-group-rule-id`, MaxResults 5–1000, NextToken, and includes each group's default egress rule.
- * - **Managed prefix lists** (AWS-FACTS 27–28): one family, MaxEntries ≤ 1000, ≤ 100 adds and ≤ 100 removes,
- *   `PrefixListVersionMismatch`, `IncorrectState` while `modify-in-progress` (which can be held for N describes),
- *   `PrefixListMaxEntriesExceeded`, `InvalidPrefixListModification` (remove a missing entry), `InvalidRequest` (add an
- *   existing entry), each entry-changing modify a new version, `TargetVersion` reads.
- * - **WAF IP sets** (AWS-FACTS 20–24): UpdateIPSet replaces addresses *and* description (omitting it clears it), lock
- *   tokens (`WAFOptimisticLockException`, a new token per update), ≤ 10,000 addresses (`WAFLimitsExceededException`),
- *   one family, no `/0`, no host bits, CIDR notation (`WAFInvalidParameterException`), one write per second per
- *   account and Region on an injectable clock (`ThrottlingException`).
+ * - **Managed prefix lists** (docs/aws-behaviour.md §27–28): one family, MaxEntries ≤ 1000, ≤ 100 adds and ≤ 100
+ *   removes, `PrefixListVersionMismatch`, `IncorrectState` while `modify-in-progress` (which can be held for N
+ *   describes), `PrefixListMaxEntriesExceeded`, `InvalidPrefixListModification` (remove a missing entry),
+ *   `InvalidRequest` (add an existing entry), each entry-changing modify a new version, `TargetVersion` reads.
+ * - **WAF IP sets** (docs/aws-behaviour.md §20–24): UpdateIPSet replaces addresses *and* description (omitting it
+ *   clears it), lock tokens (`WAFOptimisticLockException`, a new token per update), ≤ 10,000 addresses
+ *   (`WAFLimitsExceededException`), one family, no `/0`, no host bits, CIDR notation (`WAFInvalidParameterException`),
+ *   one write per second per account and Region on an injectable clock (`ThrottlingException`).
  * - **The SDK's retry loop**, which aws-sdk-client-mock bypasses: throttling, 5xx and `TimeoutError` are retried up to
  *   `maxAttempts` (default 3), every attempt recorded, so a write that took effect and timed out is retried into the
  *   error AWS would give.

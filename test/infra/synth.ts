@@ -12,7 +12,9 @@ export const ROOT = path.resolve(__dirname, '../..');
 /** The stand-in entry (bundling is skipped, but NodejsFunction needs the file). */
 export const FIXTURE_ENTRY = path.join(__dirname, 'fixtures', 'handler.ts');
 
-/** The feature flags of cdk.json, so tests synthesize what `cdk synth` does (AWS-FACTS.md 11: no bundling). */
+/**
+ * The feature flags of cdk.json, so tests synthesize what `cdk synth` does (docs/aws-behaviour.md §11: no bundling).
+ */
 export function appContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   return { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] };

@@ -1,7 +1,7 @@
 /**
  * The driver factory's wiring: drivers get the run's clock and waits (a busy prefix list in `observe` must not sleep
  * for real), and every WAF driver of one run shares one write pace per Region (one write per second per account and
- * Region, AWS-FACTS 23), through the engine's default factory.
+ * Region, docs/aws-behaviour.md §23), through the engine's default factory.
  */
 import { ModifyManagedPrefixListCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';

@@ -371,10 +371,10 @@ describe('SecurityGroupDriver against FakeEc2', () => {
   });
 });
 
-describe('the README section on security groups', () => {
+describe('the section on security groups in docs/targets.md', () => {
   it('shows a configuration example that the RuntimeConfig schema accepts', () => {
-    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const doc = readme.slice(readme.indexOf('## Security groups'), readme.indexOf('## WAF IP sets'));
+    const page = readFileSync(path.resolve(__dirname, '../../docs/targets.md'), 'utf8');
+    const doc = page.slice(page.indexOf('## Security groups'), page.indexOf('## WAF IP sets'));
     const json = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
     const config = parseRuntimeConfigJson(json ?? '');
     expect(config.allowlists[0]?.targets[0]).toMatchObject({ kind: 'security-groups', rulesPerGroup: { ipv4: 60 } });
