@@ -121,6 +121,7 @@ beforeAll(() => {
 describe('the function role of each stack shape', () => {
   it('derives the runtime actions from every SDK command the drivers and sources send', () => {
     expect([...needed.keys()].sort()).toEqual([
+      'change-events',
       'prefix-lists',
       'run-state',
       's3-source',
@@ -204,6 +205,7 @@ function capabilitiesOf(a: Allowlist): Capability[] {
     ...(a.sources.some((s) => s.kind === 's3') ? (['s3-source'] as const) : []),
     ...(a.sources.some((s) => s.kind === 'ssm') ? (['ssm-source'] as const) : []),
     'run-state',
+    'change-events',
     ...(signed ? (['signed-serial'] as const) : []),
   ];
 }
@@ -248,6 +250,8 @@ function resourcesOf(role: ResourceRole, { template, region, allowlist }: Shape)
       return [parameter(lockParameterName(allowlist.name))];
     case 'serial':
       return [parameter(serialParameterName(allowlist.name))];
+    case 'default-event-bus':
+      return [arn('events', 'event-bus/default')];
   }
 }
 

@@ -16,7 +16,8 @@ export type Capability =
   | 's3-source'
   | 'ssm-source'
   | 'run-state'
-  | 'signed-serial';
+  | 'signed-serial'
+  | 'change-events';
 
 /** The files that send SDK commands, and what each serves. A new sending file must be added here. */
 export const CAPABILITY_OF: Readonly<Record<string, Capability>> = {
@@ -27,6 +28,7 @@ export const CAPABILITY_OF: Readonly<Record<string, Capability>> = {
   'lambda/sources/ssm.ts': 'ssm-source',
   'lambda/run-lock.ts': 'run-state',
   'lambda/sources/serial-store.ts': 'signed-serial',
+  'lambda/change-events.ts': 'change-events',
 };
 
 /**
@@ -44,7 +46,8 @@ export type ResourceRole =
   | 'source-parameters'
   | 'lock-and-generation'
   | 'lock'
-  | 'serial';
+  | 'serial'
+  | 'default-event-bus';
 
 /** One IAM action a command needs, on what, and under which condition. */
 export interface NeededAction {
@@ -101,12 +104,30 @@ export const NEEDS: Readonly<Record<Capability, Readonly<Record<string, readonly
     GetParameter: [{ action: 'ssm:GetParameter', on: 'serial' }],
     PutParameter: [{ action: 'ssm:PutParameter', on: 'serial' }],
   },
+  // Every applying run that changed, refused or failed a target puts one event (docs/expiry-and-events.md).
+  'change-events': {
+    PutEvents: [
+      {
+        action: 'events:PutEvents',
+        on: 'default-event-bus',
+        condition: {
+          StringEquals: {
+            'events:source': 'allowlist-sync',
+            'events:detail-type': ['Allowlist Applied', 'Allowlist Refused', 'Allowlist Failed'],
+          },
+        },
+      },
+    ],
+  },
 };
+
+/** Client packages whose IAM service prefix differs from their name. */
+const IAM_PREFIX_OF_CLIENT: Readonly<Record<string, string>> = { eventbridge: 'events' };
 
 /** One SDK command a runtime file sends. */
 export interface SentCommand {
   readonly file: string;
-  /** `ec2`, `wafv2`, `s3`, `ssm`: the client package's service, which is the IAM service prefix. */
+  /** `ec2`, `wafv2`, `s3`, `ssm`, `events`: the IAM service prefix of the client package. */
   readonly service: string;
   /** Without the `Command` suffix: `DescribeSecurityGroups`. */
   readonly command: string;
@@ -126,7 +147,8 @@ export function sentCommands(root = ROOT): SentCommand[] {
     }
     for (const match of text.matchAll(/import\s*(type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
       if (match[1]) continue;
-      const service = match[3]!;
+      // The client package is named after the service; its IAM prefix is the same but for EventBridge's `events`.
+      const service = IAM_PREFIX_OF_CLIENT[match[3]!] ?? match[3]!;
       for (const raw of match[2]!.split(',')) {
         const name = raw.trim();
         if (name === '' || name.startsWith('type ')) continue;
