@@ -65,6 +65,11 @@ export class SyncOperations extends Construct {
     const notify = new actions.SnsAction(this.topic);
     const alarmNames: string[] = [];
     const add = (alarm: cloudwatch.Alarm) => {
+      // The topic admits only the alarms it knows by name (allowAlarmsToPublish): an alarm without its name would
+      // fire into nothing, so refuse to build one.
+      if (!alarmNames.includes(`${props.alarmNamePrefix}-${alarm.node.id}`)) {
+        throw new Error(`alarm ${alarm.node.path} has no alarmName from alarmName(id): the alarm topic would refuse it`);
+      }
       alarm.addAlarmAction(notify);
       this.alarms.push(alarm);
     };
@@ -137,6 +142,7 @@ export class SyncOperations extends Construct {
       // so the alarm stays in ALARM between runs and notifies once, when the first entry enters the window.
       add(
         new cloudwatch.Alarm(this, `ExpiringEntries${n}`, {
+          alarmName: alarmName(`ExpiringEntries${n}`),
           alarmDescription: `Allowlist ${allowlist}: entries expire within its expiry warning window; the run's log line and report name them and their owners (docs/expiry-and-events.md).`,
           metric: metric('ExpiringEntries', 'Maximum', props.schedule),
           threshold: 0,
@@ -147,6 +153,7 @@ export class SyncOperations extends Construct {
       );
       add(
         new cloudwatch.Alarm(this, `ChangeEventFailed${n}`, {
+          alarmName: alarmName(`ChangeEventFailed${n}`),
           alarmDescription: `Allowlist ${allowlist}: a run's change event was not put on the default event bus (the run itself kept its status; its log line says why).`,
           metric: metric('ChangeEventFailed', 'Sum'),
           threshold: 0,
