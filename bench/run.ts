@@ -7,7 +7,12 @@
  * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
  * table and written to .bench/results.md.
  *
+ * Then the large run (bench/large-run.ts, docs/performance-large-run.md): 25 allowlists and 100,000 entries through
+ * the engine against the stateful fakes, in its own process (run with --expose-gc, so its memory is its own), written
+ * to .bench/large-run.md and appended here.
+ *
  * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
+ * Arguments: `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -141,7 +146,30 @@ function peakMemoryMb(argv: string[]): number {
   return Math.round(kb / 1024);
 }
 
+/** Runs bench/large-run.js in a fresh process and returns the Markdown it wrote. */
+function largeRun(): string {
+  const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'large-run.js')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`the large run failed (exit ${r.status})`);
+  return readFileSync(join(work, 'large-run.md'), 'utf8');
+}
+
+function only(): string | undefined {
+  const i = process.argv.indexOf('--only');
+  const value = i >= 0 ? process.argv[i + 1] : undefined;
+  if (i >= 0 && value !== 'large-run' && value !== 'aggregate') {
+    throw new Error(`--only ${value ?? ''}: expected "large-run" or "aggregate"`);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
+  const part = only();
+  if (part === 'large-run') {
+    process.stdout.write(largeRun());
+    return;
+  }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' first (npm run bench does)`);
   if (!has('hyperfine')) throw new Error('hyperfine is not installed: apt-get install hyperfine iprange');
   const cases = prepare();
@@ -172,6 +200,7 @@ async function main(): Promise<void> {
     const { measureBundle } = require(bundle) as { measureBundle: () => Promise<{ table: string }> };
     lines.push('', (await measureBundle()).table);
   }
+  if (part === undefined) lines.push('', largeRun());
   const table = lines.join('\n');
   writeFileSync(join(work, 'results.md'), `${table}\n`);
   process.stdout.write(`${table}\n`);
