@@ -10,7 +10,7 @@ import type { Command, Io } from './commands/io';
 
 // Each command is its own bundle in dist/bin/commands, loaded on demand, with its V8 code cache (code-cache.ts). Not
 // a dynamic import(): that would start Node's ESM loader, ~25 ms of start-up for nothing.
-const BUNDLES = ['aggregate', 'validate', 'plan', 'invoke', 'sign', 'explain', 'diff'] as const;
+const BUNDLES = ['aggregate', 'validate', 'export', 'plan', 'invoke', 'sign', 'explain', 'diff'] as const;
 const loaded = new Map<string, unknown>();
 const bundle = (name: (typeof BUNDLES)[number]): unknown => {
   if (!loaded.has(name)) loaded.set(name, loadBundle(join(__dirname, 'commands', `${name}.js`)).exports);
@@ -20,6 +20,7 @@ const bundle = (name: (typeof BUNDLES)[number]): unknown => {
 const commands: Record<string, () => Command> = {
   aggregate: () => (bundle('aggregate') as typeof import('./commands/aggregate')).command,
   validate: () => (bundle('validate') as typeof import('./commands/validate')).command,
+  export: () => (bundle('export') as typeof import('./commands/export')).command,
   plan: () => (bundle('plan') as typeof import('./commands/plan')).planCommand,
   apply: () => (bundle('plan') as typeof import('./commands/plan')).applyCommand,
   invoke: () => (bundle('invoke') as typeof import('./commands/invoke')).command,
@@ -39,6 +40,7 @@ const usage = `Usage: allowlist-sync <command> [options]
 Commands:
   aggregate  print the canonical aggregated prefixes of one or more lists
   validate   check lists with the sync's exact parsing and policy, and summarise them
+  export     render an allowlist for a host's ipset, nftables or nginx (written atomically)
   plan       show what a sync would change (exit 0 no changes, 2 changes, 1 error)
   apply      make the targets equal to the allowlists
   invoke     run the deployed function (plan, or --apply) and print its report

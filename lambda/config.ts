@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { ConfigError } from './core/errors';
+import { DEFAULT_EXPIRY_WARNING_DAYS, MAX_EXPIRY_WARNING_DAYS } from './core/expiry';
 import { DEFAULT_POLICY } from './core/policy';
 import { FormatSchema } from './format';
 import { zodIssues } from './zod-issues';
@@ -167,6 +168,12 @@ export const GuardrailsSchema = z
 /** The guardrails. */
 export type Guardrails = z.infer<typeof GuardrailsSchema>;
 
+/**
+ * Days before an entry's `expires` that the run report, the log line, `validate` and the ExpiringEntries metric start
+ * naming it (0 turns the warning off). @default 14
+ */
+export const ExpiryWarningDaysSchema = z.int().min(0).max(MAX_EXPIRY_WARNING_DAYS);
+
 /** One named allowlist: where it comes from, what it may contain, and what it is applied to. */
 export const AllowlistSchema = z.strictObject({
   name,
@@ -175,6 +182,7 @@ export const AllowlistSchema = z.strictObject({
   policy: PolicySchema.default(() => ({ ...DEFAULT_POLICY, minPrefixLength: { ...DEFAULT_POLICY.minPrefixLength } })),
   targets: z.array(TargetSchema).min(1),
   guardrails: GuardrailsSchema,
+  expiryWarningDays: ExpiryWarningDaysSchema.default(DEFAULT_EXPIRY_WARNING_DAYS),
 });
 /** One allowlist. */
 export type Allowlist = z.infer<typeof AllowlistSchema>;

@@ -7,10 +7,16 @@
  * Any other error (throttling after the SDK's own retries, 5xx, a timeout) fails the target: the next run converges.
  * Verify re-observes and re-plans once; remaining changes are reported in a note, never looped on, because reads right
  * after a write may be stale (AWS-FACTS 19).
+ *
+ * A target that stops part-way (failed, or refused on a re-check) after sending write calls is re-read once too, to
+ * report what of its plan was actually written (`docs/aws-behaviour.md §19`: a read right after a write may lag, so
+ * this can undercount, never count a write that did not happen as far as AWS said); the report never presents the
+ * plan's figures as applied.
  */
 import type { Allowlist } from './config';
 import { AllowlistSyncError } from './core/errors';
 import { checkCapacity, checkRemovalShare } from './core/guardrails';
+import type { Cidr } from './core/prefix';
 import { type ReportError, reportError } from './core/report';
 import { PhaseTimer } from './phases';
 import {
@@ -65,6 +71,14 @@ export interface AppliedTarget {
   readonly durationMs: number;
   readonly error?: ReportError;
   readonly note?: string;
+  /** Set when the target stopped before its whole plan was written: the part of `plan` that was (see the header). */
+  readonly written?: Written;
+}
+
+/** The prefixes of a plan that a target that stopped part-way had written. */
+export interface Written {
+  readonly add: readonly Cidr[];
+  readonly remove: readonly Cidr[];
 }
 
 /** Applies one target's plan with the bounded conflict loop, then verifies. Never throws. */
@@ -88,9 +102,14 @@ export async function applyTarget(
     durationMs: ctx.now() - start,
     ...extra,
   });
+  // Stopped before the whole plan was written: count what was, never the plan.
+  const stopped = async (status: 'failed' | 'refused', error: ReportError): Promise<AppliedTarget> => {
+    const { written, note } = await writtenSoFar(driver, first, desired, writeCalls);
+    return { ...done(status, { error, ...(note ? { note } : {}) }), written };
+  };
   for (let attempt = 1; plan.writes.length > 0; attempt++) {
     if (ctx.now() >= ctx.deadline)
-      return done('failed', { error: reportError(new RunBudgetError(plan.targetId, ctx.deadline)) });
+      return stopped('failed', reportError(new RunBudgetError(plan.targetId, ctx.deadline)));
     // Before the call, not after it returns: a degraded plan's first steps may be written before a conflict, a
     // throttle or a timeout ends the attempt, and the report must still say P5 was given up (seeds 20807, 20598).
     degraded ||= plan.degraded;
@@ -116,11 +135,12 @@ export async function applyTarget(
       // A call that was sent may have taken effect (a timeout after the write, then Duplicate): if the re-plan then
       // finds nothing left to do, the target still changed.
       if (sent > 0) wrote = true;
-      if (!(e instanceof StateConflictError)) return done('failed', { error: reportError(e) });
+      if (!(e instanceof StateConflictError)) return stopped('failed', reportError(e));
       if (attempt >= MAX_APPLY_ATTEMPTS) {
         const error = reportError(e);
-        return done('failed', {
-          error: { ...error, message: `${error.message} (gave up after ${attempt} attempts; the next run retries)` },
+        return stopped('failed', {
+          ...error,
+          message: `${error.message} (gave up after ${attempt} attempts; the next run retries)`,
         });
       }
       await ctx.sleep(CONFLICT_BACKOFF_MS[attempt - 1] ?? CONFLICT_BACKOFF_MS.at(-1) ?? 0);
@@ -128,10 +148,10 @@ export async function applyTarget(
         const observed = await phases.time('observe', () => driver.observe());
         plan = phases.timeSync('plan', () => driver.plan(desired, observed));
       } catch (observeError) {
-        return done('failed', { error: reportError(observeError) });
+        return stopped('failed', reportError(observeError));
       }
       const refusal = recheck(plan, ctx);
-      if (refusal) return done('refused', { error: reportError(refusal) });
+      if (refusal) return stopped('refused', reportError(refusal));
     }
   }
   const note = await phases.time('verify', () => verify(driver, desired));
@@ -144,6 +164,33 @@ function recheck(plan: TargetPlan, ctx: ApplyTargetContext): AllowlistSyncError 
     checkCapacity(ctx.allowlist.name, plan) ??
     checkRemovalShare(ctx.allowlist.name, plan, ctx.allowlist.guardrails, ctx.force ? { force: ctx.force } : {})
   );
+}
+
+/**
+ * What of `first` a target that stopped part-way holds now: its adds no longer to add, its removes no longer to remove,
+ * by one re-read and re-plan. No write call sent: nothing written, and no read. A failed re-read counts nothing and
+ * says how many calls may have taken effect.
+ */
+async function writtenSoFar(
+  driver: TargetDriver,
+  first: TargetPlan,
+  desired: Desired,
+  writeCalls: number,
+): Promise<{ written: Written; note?: string }> {
+  if (writeCalls === 0) return { written: { add: [], remove: [] } };
+  try {
+    const now = driver.plan(desired, await driver.observe());
+    const toAdd = new Set<string>(now.add);
+    const toRemove = new Set<string>(now.remove);
+    return {
+      written: { add: first.add.filter((c) => !toAdd.has(c)), remove: first.remove.filter((c) => !toRemove.has(c)) },
+    };
+  } catch (e) {
+    return {
+      written: { add: [], remove: [] },
+      note: `could not re-read the target after it stopped (${reportError(e).message}); ${writeCalls} write call(s) were sent and may have taken effect, so the counts written are unknown; the next run converges`,
+    };
+  }
 }
 
 async function verify(driver: TargetDriver, desired: Desired): Promise<string | undefined> {

@@ -13,9 +13,13 @@
  * (lambda/engine-lock.ts, lambda/run-lock.ts). Dry runs take no lock: they only read.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { sendChangeEvents } from './change-events';
 import type { Allowlist, RuntimeConfig, Target } from './config';
+import { type AllowlistChanges, buildChangeEvent, type ChangeEvent } from './core/change-event';
 import { AllowlistSyncError, ConfigError } from './core/errors';
+import { type DatedEntry, EXPIRING_REPORT_CAP, findExpiring } from './core/expiry';
 import { checkGuardrails, type GuardrailError, isForced } from './core/guardrails';
 import {
   buildRunReport,
@@ -47,6 +51,8 @@ export interface LoadedAllowlist {
   readonly counts: AllowlistReport['entries'];
   /** The signed document's serial, when the list is signed; recorded after a successful apply. */
   readonly serial?: number;
+  /** Entries that carry an expiry (the report lists those within `expiryWarningDays`). */
+  readonly dated?: readonly DatedEntry[];
 }
 
 /** How one run is asked for. */
@@ -60,6 +66,8 @@ export interface EngineOptions {
   readonly trigger: RunReport['trigger'];
   /** @default `run-<start time in base 36>` */
   readonly runId?: string;
+  /** List every prefix in the report (the CLI's `--full`). @default false: at most `REPORT_PREFIX_CAP` per target */
+  readonly fullReport?: boolean;
 }
 
 /** What the engine runs with: clients, clock, and the injectable seams. */
@@ -94,6 +102,11 @@ export interface EngineDeps {
   readonly elapsed?: () => number;
   /** Sees every interval of every phase (the bench samples memory with it). @default none */
   readonly phaseObserver?: PhaseObserver;
+  /**
+   * The client that puts change events on the default bus (docs/expiry-and-events.md). @default none: no event is
+   * sent and the report has no `event` fields
+   */
+  readonly eventBridge?: EventBridgeClient;
 }
 
 /** Default run budget: well inside the function's 15-minute maximum timeout (P9). */
@@ -143,6 +156,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
   const budgetMs = deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS;
   const leases = new Map<string, Lease>();
   const { lock, generations } = deps;
+  const cap = options.fullReport ? Number.POSITIVE_INFINITY : undefined;
   const hold =
     options.dryRun || !lock || !generations
       ? undefined
@@ -187,7 +201,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
     const reports: AllowlistReport[] = [];
     for (const p of prepared) {
       if (options.dryRun || blocked) {
-        reports.push(reportWithoutApply(p, options.dryRun));
+        reports.push(reportWithoutApply(p, options.dryRun, cap, deps.now()));
         continue;
       }
       const targets: TargetReport[] = [];
@@ -201,7 +215,9 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
           sleep: deps.sleep,
           phases,
         });
-        targets.push(buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }));
+        targets.push(
+          buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }, cap),
+        );
       }
       const status = worstStatus(targets.map((t) => t.status));
       let error: ReportError | undefined;
@@ -212,7 +228,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
           error = reportError(e);
         }
       }
-      reports.push(allowlistReport(p, error ? worstStatus([status, 'failed']) : status, targets, error));
+      reports.push(allowlistReport(p, error ? worstStatus([status, 'failed']) : status, targets, error, deps.now()));
     }
     for (const [i, r] of reports.entries()) {
       const lease = leases.get(r.name);
@@ -226,6 +242,14 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
         reports[i] = { ...r, status: worstStatus([r.status, 'failed']), error };
       }
     }
+    const run = {
+      runId,
+      dryRun: options.dryRun,
+      trigger: options.trigger,
+      startedAt: new Date(startedAt).toISOString(),
+      forced: options.force,
+    };
+    const delivered = await emitChangeEvents(reports, prepared, run, deps);
     return buildRunReport({
       runId,
       dryRun: options.dryRun,
@@ -234,12 +258,54 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
       durationMs: deps.now() - startedAt,
       phases: phases.snapshot(),
       ...(options.force ? { forced: { reason: options.force.reason } } : {}),
-      allowlists: reports,
+      allowlists: delivered,
     });
   } finally {
     // Only on an unexpected throw are leases left here; release them so the next run need not wait for expiry.
     for (const lease of leases.values()) await lock?.release(lease).catch(() => undefined);
   }
+}
+
+/**
+ * Builds one change event per allowlist the run changed, refused or failed, puts them on the default bus and records
+ * each one's delivery in its allowlist's report. A failed PutEvents leaves the run's status as it is (the filters are
+ * right or the refusal stands) and is reported, logged and counted instead (lambda/change-events.ts).
+ */
+async function emitChangeEvents(
+  reports: readonly AllowlistReport[],
+  prepared: readonly PreparedAllowlist[],
+  run: Parameters<typeof buildChangeEvent>[1],
+  deps: EngineDeps,
+): Promise<AllowlistReport[]> {
+  const client = deps.eventBridge;
+  if (!client || run.dryRun) return [...reports];
+  const events: Array<{ index: number; event: ChangeEvent }> = [];
+  reports.forEach((r, index) => {
+    const p = prepared.find((x) => x.allowlist.name === r.name);
+    const event = buildChangeEvent(r, run, p ? changesOf(p) : { added: [], removed: [] });
+    if (event) events.push({ index, event });
+  });
+  if (events.length === 0) return [...reports];
+  const deliveries = await sendChangeEvents(
+    events.map((e) => e.event),
+    { client, now: deps.now, sleep: deps.sleep },
+  );
+  const out = [...reports];
+  events.forEach(({ index }, k) => {
+    out[index] = { ...out[index]!, event: deliveries[k]! };
+  });
+  return out;
+}
+
+/** Every distinct prefix the allowlist's plans set out to add and remove, in target order (reports cap theirs). */
+function changesOf(p: PreparedAllowlist): AllowlistChanges {
+  const added = new Set<string>();
+  const removed = new Set<string>();
+  for (const t of p.targets) {
+    for (const c of t.plan?.add ?? []) added.add(c);
+    for (const c of t.plan?.remove ?? []) removed.add(c);
+  }
+  return { added: [...added], removed: [...removed] };
 }
 
 function isBlocked(p: PreparedAllowlist): boolean {
@@ -329,20 +395,31 @@ async function prepareAllowlist(
   return { allowlist, loaded, targets, refusals };
 }
 
-function reportWithoutApply(p: PreparedAllowlist, dryRun: boolean): AllowlistReport {
+function reportWithoutApply(
+  p: PreparedAllowlist,
+  dryRun: boolean,
+  cap: number | undefined,
+  now: number,
+): AllowlistReport {
   const targets = p.targets.map((t): TargetReport => {
     if (!t.plan) {
       return buildUnplannedTargetReport(t.target.kind, t.targetId, t.error ?? reportError('not planned'), t.durationMs);
     }
     const error = t.refusal ? reportError(t.refusal) : dryRun ? undefined : notApplied();
     const status = t.refusal || !dryRun ? 'refused' : t.plan.writes.length > 0 ? 'planned' : 'unchanged';
-    return buildTargetReport(t.plan, { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}) });
+    // An applying run that stops here wrote nothing: its report counts nothing written and keeps the plan.
+    const written = dryRun || t.plan.writes.length === 0 ? undefined : { add: [], remove: [] };
+    return buildTargetReport(
+      t.plan,
+      { status, writeCalls: 0, durationMs: t.durationMs, ...(error ? { error } : {}), ...(written ? { written } : {}) },
+      cap,
+    );
   });
   const whole = p.refusals.find((r) => r.targetId === undefined);
   const error = p.error?.error ?? (whole ? reportError(whole) : undefined);
   const own = p.error?.status ?? (whole ? 'refused' : undefined);
   const status = worstStatus([...targets.map((t) => t.status), ...(own ? [own] : [])]);
-  return allowlistReport(p, status, targets, error);
+  return allowlistReport(p, status, targets, error, now);
 }
 
 function notApplied(): ReportError {
@@ -357,13 +434,17 @@ function allowlistReport(
   status: AllowlistReport['status'],
   targets: TargetReport[],
   error: ReportError | undefined,
+  now: number,
 ): AllowlistReport {
+  const expiring = findExpiring(p.loaded?.dated ?? [], now, p.allowlist.expiryWarningDays, EXPIRING_REPORT_CAP);
   return {
     name: p.allowlist.name,
     status,
+    sources: p.allowlist.sources.length,
     provenance: p.loaded?.provenance ?? [],
     entries: p.loaded?.counts ?? { read: { 4: 0, 6: 0 }, prefixes: { 4: 0, 6: 0 }, expired: 0 },
     targets,
     ...(error ? { error } : {}),
+    ...(expiring.count > 0 ? { expiring } : {}),
   };
 }

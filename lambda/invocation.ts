@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly force?: { readonly reason: string };
   readonly trigger: RunReport['trigger'];
   readonly runId?: string;
+  /** Every prefix in the report, not the first 50 per target (the CLI's `--full`; the function never sets it). */
+  readonly fullReport?: boolean;
 }
 
 /** The engine's signature (`runEngine` of lambda/engine.ts), generic over its deps so tests can stub it. */

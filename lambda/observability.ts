@@ -32,6 +32,10 @@ export const MetricName = {
   QuotaHeadroom: 'QuotaHeadroom',
   /** 1 for each allowlist an applying (not dry) run left ok or degraded: the "no successful run" alarm watches it. */
   RunSucceeded: 'RunSucceeded',
+  /** Entries that expire within the allowlist's `expiryWarningDays` (every run, dry or not). */
+  ExpiringEntries: 'ExpiringEntries',
+  /** 1 when the run's change event for the allowlist was not delivered (PutEvents failed or refused it). */
+  ChangeEventFailed: 'ChangeEventFailed',
 } as const;
 
 /** A Powertools Logger for the function (JSON to stdout; level from `POWERTOOLS_LOG_LEVEL`, default INFO). */
@@ -48,7 +52,13 @@ export function createMetrics(): Metrics {
   return metrics;
 }
 
-/** The run summary logged once per run: counts, statuses, provenance and errors; never prefixes or config. */
+/**
+ * The run summary logged once per run: counts, statuses, provenance and errors; never prefixes or config. Expiring
+ * entries are named by where they are, their owner and expiry (not their prefix, P13), at most this many.
+ */
+export const LOGGED_EXPIRING_CAP = 20;
+
+/** The run summary logged once per run (see {@link LOGGED_EXPIRING_CAP}). */
 export function runLogEntry(report: RunReport, request?: RunRequest): Record<string, unknown> {
   return redact({
     runId: report.runId,
@@ -60,6 +70,7 @@ export function runLogEntry(report: RunReport, request?: RunRequest): Record<str
     add: report.summary.add,
     remove: report.summary.remove,
     unchanged: report.summary.unchanged,
+    ...(report.summary.planned ? { planned: report.summary.planned } : {}),
     ...(report.forced ? { forced: { reason: report.forced.reason } } : {}),
     ...(request?.object ? { object: request.object } : {}),
     allowlists: report.allowlists.map(allowlistLogEntry),
@@ -72,6 +83,20 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
     status: a.status,
     entries: a.entries,
     ...(a.error ? { error: a.error } : {}),
+    ...(a.expiring
+      ? {
+          expiring: {
+            windowDays: a.expiring.windowDays,
+            count: a.expiring.count,
+            entries: a.expiring.entries.slice(0, LOGGED_EXPIRING_CAP).map((e) => ({
+              where: e.where,
+              owner: e.owner ?? null,
+              expires: e.expires,
+            })),
+          },
+        }
+      : {}),
+    ...(a.event ? { event: a.event } : {}),
     provenance: a.provenance.map((p) => ({
       kind: p.kind,
       location: p.location,
@@ -88,6 +113,7 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
       status: t.status,
       added: t.added.count,
       removed: t.removed.count,
+      ...(t.planned ? { planned: { added: t.planned.added.count, removed: t.planned.removed.count } } : {}),
       unchanged: t.unchanged,
       drift: t.drift.length,
       capacity: { needed: t.capacity.needed, available: t.capacity.available, unit: t.capacity.unit },
@@ -98,18 +124,23 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
   };
 }
 
-/** Logs the run's one summary line: INFO when ok, WARN when degraded, ERROR when refused or failed. */
+/**
+ * Logs the run's one summary line: INFO when ok, WARN when degraded or a change event was not delivered, ERROR when
+ * refused or failed.
+ */
 export function logRun(logger: Logger, report: RunReport, summary: string, request?: RunRequest): void {
   const entry = { run: runLogEntry(report, request) };
   const message = redactText(summary);
+  const undelivered = report.allowlists.some((a) => a.event && !a.event.delivered);
   if (report.status === 'refused' || report.status === 'failed') logger.error(message, entry);
-  else if (report.status === 'degraded') logger.warn(message, entry);
+  else if (report.status === 'degraded' || undelivered) logger.warn(message, entry);
   else logger.info(message, entry);
 }
 
 /**
  * Emits the run's metrics, one EMF blob per allowlist with the `Allowlist` dimension. Added and Removed are what was
- * written, so a dry run emits neither; QuotaHeadroom has one value per target (alarm on its Minimum).
+ * written (a target that stopped part-way reports only that part), so a dry run emits neither; QuotaHeadroom has one
+ * value per target (alarm on its Minimum).
  */
 export function publishRunMetrics(metrics: Metrics, report: RunReport, now: number): void {
   for (const a of report.allowlists) {
@@ -117,9 +148,10 @@ export function publishRunMetrics(metrics: Metrics, report: RunReport, now: numb
     const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
     count(MetricName.EntriesDesired, a.entries.prefixes[4] + a.entries.prefixes[6]);
     if (!report.dryRun) {
-      const applied = a.targets.filter((t) => t.status === 'changed' || t.status === 'degraded');
-      count(MetricName.Added, sum(applied.map((t) => t.added.count)));
-      count(MetricName.Removed, sum(applied.map((t) => t.removed.count)));
+      // A target that stopped part-way carries `planned`, and its added/removed are then what it wrote.
+      const wrote = a.targets.filter((t) => t.status === 'changed' || t.status === 'degraded' || t.planned);
+      count(MetricName.Added, sum(wrote.map((t) => t.added.count)));
+      count(MetricName.Removed, sum(wrote.map((t) => t.removed.count)));
     }
     count(MetricName.DriftFound, sum(a.targets.map((t) => t.drift.length)));
     count(MetricName.Refused, a.status === 'refused' || a.targets.some((t) => t.status === 'refused') ? 1 : 0);
@@ -127,6 +159,8 @@ export function publishRunMetrics(metrics: Metrics, report: RunReport, now: numb
     if (!report.dryRun && (a.status === 'unchanged' || a.status === 'changed' || a.status === 'degraded')) {
       count(MetricName.RunSucceeded, 1);
     }
+    count(MetricName.ExpiringEntries, a.expiring?.count ?? 0);
+    if (a.event) count(MetricName.ChangeEventFailed, a.event.delivered ? 0 : 1);
     const age = sourceAgeSeconds(a, now);
     if (age !== undefined) metrics.addMetric(MetricName.SourceAgeSeconds, MetricUnit.Seconds, age);
     metrics.addMetric(MetricName.DurationMs, MetricUnit.Milliseconds, report.durationMs);

@@ -38,6 +38,36 @@ export function isRunFailure(report: RunReport): boolean {
  * `Refused: <why> Override: <how>.`, `Failed: <why>`. A forced run says so, with its reason.
  */
 export function summaryLine(report: RunReport): string {
+  return `${runLine(report)}${expiringLine(report)}${undeliveredLine(report)}`;
+}
+
+/**
+ * ` Expiring within 14 days: partners 2 (alice@example.com, bob@example.com).` when entries are about to lapse, so
+ * the run's one log line names their owners.
+ */
+function expiringLine(report: RunReport): string {
+  const parts: string[] = [];
+  const windows = new Set<number>();
+  for (const a of report.allowlists) {
+    if (!a.expiring) continue;
+    windows.add(a.expiring.windowDays);
+    const owners = [...new Set(a.expiring.entries.map((e) => e.owner ?? '(no owner)'))];
+    const more = a.expiring.count > a.expiring.entries.length ? ', …' : '';
+    parts.push(`${a.name} ${a.expiring.count} (${owners.join(', ')}${more})`);
+  }
+  if (parts.length === 0) return '';
+  const days = windows.size === 1 ? `${[...windows][0]} days` : 'their windows';
+  return ` Expiring within ${days}: ${parts.join('; ')}.`;
+}
+
+/** ` Change event not delivered: partners (AccessDeniedException).` when PutEvents failed. */
+function undeliveredLine(report: RunReport): string {
+  const failed = report.allowlists.filter((a) => a.event && !a.event.delivered);
+  if (failed.length === 0) return '';
+  return ` Change event not delivered: ${failed.map((a) => `${a.name} (${a.event?.error?.name ?? 'unknown'})`).join(', ')}.`;
+}
+
+function runLine(report: RunReport): string {
   const { add, remove, unchanged } = report.summary;
   const forced = report.forced ? ` Forced: ${report.forced.reason}.` : '';
   if (isRunFailure(report)) {
@@ -45,13 +75,23 @@ export function summaryLine(report: RunReport): string {
     const verb = report.status === 'refused' ? 'Refused' : 'Failed';
     const what = problem ? describeProblem(problem) : `the run ended ${report.status}.`;
     const override = problem?.override ? ` Override: ${problem.override}.` : '';
-    return `${verb}: ${what}${override}${forced}`;
+    return `${verb}: ${what}${override}${written(report)}${forced}`;
   }
   const counts = report.dryRun
     ? `Plan: ${add} to add, ${remove} to remove, ${unchanged} unchanged.`
     : `Applied: ${add} added, ${remove} removed, ${unchanged} unchanged.`;
   const degraded = report.status === 'degraded' ? ' Degraded: a quota cannot hold the old and new list at once.' : '';
   return `${counts}${degraded}${forced}`;
+}
+
+/**
+ * What a refused or failed applying run wrote, so its one line never leaves the plan's figures to be read as applied:
+ * ` Written: 40 added, 0 removed; not written: 158 to add, 0 to remove.`; empty for a dry run or a run with no plan.
+ */
+function written(report: RunReport): string {
+  const s = report.summary;
+  if (report.dryRun || s.planned === undefined) return '';
+  return ` Written: ${s.add} added, ${s.remove} removed; not written: ${s.planned.add - s.add} to add, ${s.planned.remove - s.remove} to remove.`;
 }
 
 /** Builds the function's response for a finished run. */

@@ -35,6 +35,8 @@ export class AllowlistSyncStack extends Stack {
       scheduleMinutes: config.scheduleMinutes,
       quotaHeadroomAlarmBelow: config.quotaHeadroomAlarmBelow,
       ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+      ...(config.changeEventArchiveDays ? { changeEventArchiveDays: config.changeEventArchiveDays } : {}),
+      ...(config.credentialBinding ? { credentialBinding: config.credentialBinding } : {}),
       ...(props.entry ? { entry: props.entry } : {}),
       ...(props.deployRunId ? { deployRunId: props.deployRunId } : {}),
     });

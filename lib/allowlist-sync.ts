@@ -18,9 +18,13 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
 import { CONFIG_ENV } from '../lambda/config';
+import { ChangeDetailType } from '../lambda/core/change-event';
 import { ConfigError } from '../lambda/core/errors';
 import { acknowledge, nagResource } from './acknowledgements';
 import { FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
+import { archiveDaysIssue, changeEventArchive, changeEventRule } from './change-events';
+import { CredentialBinding } from './credential-binding';
+import { type CredentialBindingConfig, CredentialBindingSchema, credentialIssues } from './credential-config';
 import { type DeployAllowlist, DeployAllowlistSchema } from './deployment-config';
 import { AllowlistFilterSet, type AllowlistFilters } from './filters';
 import { METRICS_NAMESPACE, SERVICE_NAME, SyncOperations } from './operations';
@@ -56,7 +60,7 @@ export interface AllowlistSyncProps {
   readonly alarmEmail?: string;
   /** Alarm when a target has fewer free entries than this. @default 10 */
   readonly quotaHeadroomAlarmBelow?: number;
-  /** Prefix of the fixed names of IP sets, prefix lists and RAM shares. @default the stack name */
+  /** Prefix of the fixed names of IP sets, prefix lists, RAM shares and alarms. @default the stack name */
   readonly namePrefix?: string;
   /** The function's entry file. @default lambda/handler.ts of this repository */
   readonly entry?: string;
@@ -71,6 +75,13 @@ export interface AllowlistSyncProps {
    * @default the synth time
    */
   readonly deployRunId?: string;
+  /**
+   * Keep this construct's change events (`Allowlist Applied`, `Refused`, `Failed`) in an EventBridge archive on the
+   * default bus for this many days (1–3650), so the history of changes can be replayed. @default no archive
+   */
+  readonly changeEventArchiveDays?: number;
+  /** Stack-wide options of credential binding (docs/credential-binding.md). @default rule groups only */
+  readonly credentialBinding?: z.input<typeof CredentialBindingSchema>;
 }
 
 /** Provisions the filters of each allowlist and the function that keeps them equal to it. */
@@ -83,17 +94,28 @@ export class AllowlistSync extends Construct {
   readonly operations: SyncOperations;
   /** The estimated size (bytes) of the function's environment with the longest realistic ids. */
   readonly environmentBytes: number;
+  /** The archive of the change events, when `changeEventArchiveDays` is set. */
+  readonly changeEventArchive?: events.Archive;
+  /** The names of this construct's allowlists (the `detail.allowlist` its events carry). */
+  readonly allowlistNames: readonly string[];
+  /** The credential binding rule groups, when an allowlist binds a credential. */
+  readonly credentialBinding?: CredentialBinding;
 
   constructor(scope: Construct, id: string, props: AllowlistSyncProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const allowlists = validateAllowlists(props, stack.region);
+    const { allowlists, binding } = validateAllowlists(props, stack.region);
+    this.allowlistNames = allowlists.map((a) => a.name);
     const namePrefix = props.namePrefix ?? stack.stackName;
     const scheduleMinutes = props.scheduleMinutes ?? 15;
 
     this.filters = allowlists.map(
       (definition, i) => new AllowlistFilterSet(this, `Allowlist${i + 1}`, definition, namePrefix).filters,
     );
+
+    if (allowlists.some((a) => a.wafIpSets?.credential)) {
+      this.credentialBinding = new CredentialBinding(this, 'CredentialBinding', { ...binding, filters: this.filters });
+    }
 
     const provisioned = this.filters.map((f) => f.provisioned);
     const otherVariables = { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
@@ -117,7 +139,8 @@ export class AllowlistSync extends Construct {
       handler: 'handler',
       projectRoot: path.join(__dirname, '..'),
       depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
+      // Named, not NODEJS_LATEST (docs/aws-behaviour.md §5); nodejs22.x is deprecated from 2027-04-30, so 24 (issue 10).
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? FUNCTION_TIMEOUT,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
@@ -149,11 +172,6 @@ export class AllowlistSync extends Construct {
       role,
       `IAM5[Resource::${nagResource(this, stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' }))}]`,
       'security-group-rule ids do not exist until the rule is created; every action on them also requires the pool group ARN, and CreateTags is limited to ec2:CreateAction = AuthorizeSecurityGroupIngress',
-    );
-    acknowledge(
-      this.function,
-      'L1',
-      'The runtime is pinned to nodejs22.x on purpose (AWS-FACTS.md 5): the bundle is built and tested for it; moving to a newer runtime is a reviewed change',
     );
     acknowledge(
       triggerDlq,
@@ -193,9 +211,41 @@ export class AllowlistSync extends Construct {
       deadLetterQueues: [functionDlq, triggerDlq],
       schedule,
       quotaHeadroomAlarmBelow: props.quotaHeadroomAlarmBelow ?? 10,
+      alarmNamePrefix: namePrefix,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
+    if (props.changeEventArchiveDays !== undefined) {
+      this.changeEventArchive = changeEventArchive(
+        this,
+        'ChangeEventArchive',
+        this.allowlistNames,
+        props.changeEventArchiveDays,
+      );
+    }
     this.addOutputs();
+  }
+
+  /**
+   * A rule on the default bus for runs that changed a target of these allowlists (`Allowlist Applied`), like CDK's
+   * `on…Event` methods: `options.target` receives the event, `options.eventPattern` narrows it.
+   */
+  onApplied(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Applied], options);
+  }
+
+  /** A rule for runs that refused a change (`Allowlist Refused`: nothing was written). See {@link onApplied}. */
+  onRefused(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Refused], options);
+  }
+
+  /** A rule for runs that failed on a target or a source (`Allowlist Failed`). See {@link onApplied}. */
+  onFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, [ChangeDetailType.Failed], options);
+  }
+
+  /** A rule for every change event of these allowlists: applied, refused and failed. See {@link onApplied}. */
+  onChange(id: string, options: events.OnEventOptions = {}): events.Rule {
+    return changeEventRule(this, id, this.allowlistNames, Object.values(ChangeDetailType), options);
   }
 
   /**
@@ -311,7 +361,10 @@ export class AllowlistSync extends Construct {
 }
 
 /** Validates every allowlist (collecting every problem, then throwing once) and returns them parsed. */
-function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAllowlist[] {
+function validateAllowlists(
+  props: AllowlistSyncProps,
+  region: string,
+): { allowlists: DeployAllowlist[]; binding?: CredentialBindingConfig } {
   const issues: string[] = [];
   const parsed: DeployAllowlist[] = [];
   if (props.allowlists.length === 0) issues.push('allowlists: give at least one allowlist');
@@ -332,12 +385,29 @@ function validateAllowlists(props: AllowlistSyncProps, region: string): DeployAl
     }
     parsed.push(result.data);
   });
+  const archiveIssue =
+    props.changeEventArchiveDays === undefined ? undefined : archiveDaysIssue(props.changeEventArchiveDays);
+  if (archiveIssue) issues.push(archiveIssue);
   const minutes = props.scheduleMinutes;
   if (minutes !== undefined && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 720)) {
     issues.push(`scheduleMinutes: ${minutes} is not a whole number of minutes from 1 to 720`);
   }
+  let binding: CredentialBindingConfig | undefined;
+  if (props.credentialBinding !== undefined) {
+    const result = CredentialBindingSchema.safeParse(props.credentialBinding);
+    if (result.success) binding = result.data;
+    else
+      for (const issue of result.error.issues)
+        issues.push(`credentialBinding.${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (issues.length === 0) {
+    for (const issue of credentialIssues(parsed, binding)) {
+      const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      issues.push(`${where.slice(1)}: ${issue.message}`);
+    }
+  }
   if (issues.length > 0) throw new ConfigError('AllowlistSync props', issues);
-  return parsed;
+  return { allowlists: parsed, ...(binding ? { binding } : {}) };
 }
 
 /** An encrypted dead-letter queue that refuses plain-HTTP access, kept 14 days (SQS's maximum) for inspection. */

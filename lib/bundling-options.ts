@@ -10,14 +10,14 @@ export const FUNCTION_ENTRY = 'lambda/handler.ts';
 /**
  * The NodejsFunction bundling options, one to one with `aws-lambda-nodejs` `BundlingOptions` fields.
  *
- * - `target: node22` matches the runtime (`NODEJS_22_X`, AWS-FACTS.md 5).
+ * - `target: node24` matches the runtime (`NODEJS_24_X`, docs/aws-behaviour.md §5).
  * - `externalModules: []` bundles the AWS SDK clients instead of using the runtime's copy: the SDK version is then the
  *   one the tests ran against, and esbuild tree-shakes it (NodejsFunction's default leaves `@aws-sdk/*` out).
  * - `mainFields: ['module', 'main']` lets esbuild pick the SDK's ES module builds, which tree-shake better.
  * - No source map: it doubles the bundle and the cold start, and the code is small enough to read from the stack.
  */
 export const FUNCTION_BUNDLING = {
-  target: 'node22',
+  target: 'node24',
   format: 'cjs',
   minify: true,
   sourceMap: false,

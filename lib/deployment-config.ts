@@ -7,8 +7,16 @@
  * them again at run time. Pure: no CDK, no I/O.
  */
 import * as z from 'zod';
-import { GuardrailsSchema, PolicySchema, PortRangeSchema, SourceSchema, zodIssues } from '../lambda/config';
+import {
+  ExpiryWarningDaysSchema,
+  GuardrailsSchema,
+  PolicySchema,
+  PortRangeSchema,
+  SourceSchema,
+  zodIssues,
+} from '../lambda/config';
 import { ConfigError } from '../lambda/core/errors';
+import { CredentialBindingSchema, CredentialSchema, credentialIssues, ForwardedIpSchema } from './credential-config';
 
 const name = z
   .string()
@@ -67,21 +75,7 @@ export const SecurityGroupsSchema = z
 /** A security-group pool. */
 export type SecurityGroupsConfig = z.infer<typeof SecurityGroupsSchema>;
 
-/** How the rule reads a client address that a proxy or CDN put in a header (AWS-FACTS.md 26). */
-export const ForwardedIpSchema = z.strictObject({
-  headerName: z.string().regex(/^[A-Za-z0-9-]{1,255}$/, 'a header name is letters, digits and "-"'),
-  // What WAF does with a request whose header is missing or holds no valid address. On an allow rule MATCH would
-  // admit any client that leaves the header out: only NO_MATCH (fail closed) is accepted.
-  fallbackBehavior: z
-    .literal('NO_MATCH', {
-      message:
-        'must be "NO_MATCH": with "MATCH" a request without the header would match the allow rule, so any client could bypass the allowlist by leaving it out',
-    })
-    .default('NO_MATCH'),
-  position: z.enum(['FIRST', 'LAST', 'ANY']),
-});
-/** The forwarded-IP configuration. */
-export type ForwardedIpConfig = z.infer<typeof ForwardedIpSchema>;
+export { type ForwardedIpConfig, ForwardedIpSchema } from './credential-config';
 
 /** WAF IP set pools per family, with an optional allow rule group and web ACL. */
 export const WafIpSetsSchema = z
@@ -90,6 +84,8 @@ export const WafIpSetsSchema = z
     setsPerFamily: z.strictObject({ ipv4: z.int().min(0).max(20).default(1), ipv6: z.int().min(0).max(20).default(0) }),
     ruleGroup: z.strictObject({ forwardedIp: ForwardedIpSchema.optional() }).optional(),
     webAcl: z.boolean().default(false),
+    /** Bind a partner's credential to this allowlist's sets (docs/credential-binding.md). @default none */
+    credential: CredentialSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if (value.setsPerFamily.ipv4 + value.setsPerFamily.ipv6 === 0) {
@@ -151,6 +147,8 @@ export const DeployAllowlistSchema = z
     sources: z.array(SourceSchema).min(1),
     policy: PolicySchema.optional(),
     guardrails: GuardrailsSchema.optional(),
+    /** Days before an entry expires that the runs warn about it (docs/expiry-and-events.md). @default 14 */
+    expiryWarningDays: ExpiryWarningDaysSchema.optional(),
     /** Customer-managed KMS keys that encrypt an S3 source object or an SSM SecureString. @default none */
     kmsKeyArns: z
       .array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN'))
@@ -200,6 +198,10 @@ export const DeploymentConfigSchema = z
     alarmEmail: z.email().optional(),
     /** Alarm when a target has fewer free entries than this. @default 10 */
     quotaHeadroomAlarmBelow: z.int().min(0).default(10),
+    /** Archive the change events on the default bus for this many days (docs/expiry-and-events.md). @default none */
+    changeEventArchiveDays: z.int().min(1).max(3650).optional(),
+    /** Stack-wide options of credential binding (docs/credential-binding.md). @default rule groups only */
+    credentialBinding: CredentialBindingSchema.optional(),
   })
   .superRefine((config, ctx) => {
     unique(
@@ -214,6 +216,9 @@ export const DeploymentConfigSchema = z
       'allowlist',
       ctx,
     );
+    for (const issue of credentialIssues(config.allowlists, config.credentialBinding)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }
     // CLOUDFRONT-scope WAF resources exist only in us-east-1 (AWS-FACTS.md 24).
     config.allowlists.forEach((a, i) => {
       if (a.wafIpSets?.scope !== 'CLOUDFRONT') return;

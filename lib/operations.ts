@@ -4,10 +4,11 @@
  * The metric contract with the function (lambda/observability.ts): namespace {@link METRICS_NAMESPACE}, ONE dimension
  * `Allowlist` = the allowlist name (the function clears Powertools' default `service` dimension, and a CloudWatch
  * alarm matches only the exact dimension set); metrics EntriesDesired, Added, Removed, DriftFound, Refused, Failed,
- * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target) and RunSucceeded (1 per
- * successful apply run).
+ * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target), RunSucceeded (1 per
+ * successful apply run), ExpiringEntries (entries within the allowlist's expiry warning window) and ChangeEventFailed
+ * (1 when a run's change event was not delivered).
  */
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -31,6 +32,11 @@ export interface SyncOperationsProps {
   readonly schedule: Duration;
   readonly quotaHeadroomAlarmBelow: number;
   readonly alarmEmail?: string;
+  /**
+   * Every alarm is named `<alarmNamePrefix>-<construct id>` (e.g. `AllowlistSync-prod-FunctionErrors`), so the topic
+   * policy can admit exactly these alarms. Alarm names are unique per account and Region.
+   */
+  readonly alarmNamePrefix: string;
 }
 
 /** The alarm topic, the alarms and a dashboard of the run metrics. */
@@ -57,13 +63,20 @@ export class SyncOperations extends Construct {
     this.topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const notify = new actions.SnsAction(this.topic);
+    const alarmNames: string[] = [];
     const add = (alarm: cloudwatch.Alarm) => {
       alarm.addAlarmAction(notify);
       this.alarms.push(alarm);
     };
+    const alarmName = (id: string) => {
+      const name = `${props.alarmNamePrefix}-${id}`;
+      alarmNames.push(name);
+      return name;
+    };
 
     add(
       new cloudwatch.Alarm(this, 'FunctionErrors', {
+        alarmName: alarmName('FunctionErrors'),
         alarmDescription: 'The sync function failed a run (a target failed or was refused, or the run crashed).',
         metric: props.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
@@ -75,6 +88,7 @@ export class SyncOperations extends Construct {
     props.deadLetterQueues.forEach((queue, i) => {
       add(
         new cloudwatch.Alarm(this, `DeadLetters${i + 1}`, {
+          alarmName: alarmName(`DeadLetters${i + 1}`),
           alarmDescription: 'An invocation of the sync function was given up and sits in a dead-letter queue.',
           metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
           threshold: 0,
@@ -99,6 +113,7 @@ export class SyncOperations extends Construct {
       // Two schedule periods without a success: missing data is a breach, since silence is the failure here.
       add(
         new cloudwatch.Alarm(this, `NoSuccessfulRun${n}`, {
+          alarmName: alarmName(`NoSuccessfulRun${n}`),
           alarmDescription: `Allowlist ${allowlist}: no successful run in two schedule periods.`,
           metric: metric('RunSucceeded', 'Sum', props.schedule),
           threshold: 1,
@@ -109,6 +124,7 @@ export class SyncOperations extends Construct {
       );
       add(
         new cloudwatch.Alarm(this, `Refused${n}`, {
+          alarmName: alarmName(`Refused${n}`),
           alarmDescription: `Allowlist ${allowlist}: a run was refused (bad source, policy or guardrail); nothing was written.`,
           metric: metric('Refused', 'Sum'),
           threshold: 0,
@@ -117,8 +133,31 @@ export class SyncOperations extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
       );
+      // Every run reports the count, dry or not. Missing data keeps the state (IGNORE), and the period is the schedule's,
+      // so the alarm stays in ALARM between runs and notifies once, when the first entry enters the window.
+      add(
+        new cloudwatch.Alarm(this, `ExpiringEntries${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: entries expire within its expiry warning window; the run's log line and report name them and their owners (docs/expiry-and-events.md).`,
+          metric: metric('ExpiringEntries', 'Maximum', props.schedule),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        }),
+      );
+      add(
+        new cloudwatch.Alarm(this, `ChangeEventFailed${n}`, {
+          alarmDescription: `Allowlist ${allowlist}: a run's change event was not put on the default event bus (the run itself kept its status; its log line says why).`,
+          metric: metric('ChangeEventFailed', 'Sum'),
+          threshold: 0,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
       add(
         new cloudwatch.Alarm(this, `LowQuotaHeadroom${n}`, {
+          alarmName: alarmName(`LowQuotaHeadroom${n}`),
           alarmDescription: `Allowlist ${allowlist}: a target has fewer than ${props.quotaHeadroomAlarmBelow} free entries.`,
           metric: metric('QuotaHeadroom', 'Minimum'),
           threshold: props.quotaHeadroomAlarmBelow,
@@ -136,7 +175,13 @@ export class SyncOperations extends Construct {
         }),
         new cloudwatch.GraphWidget({
           title: `${allowlist}: health`,
-          left: [metric('RunSucceeded', 'Sum'), metric('Refused', 'Sum'), metric('Failed', 'Sum')],
+          left: [
+            metric('RunSucceeded', 'Sum'),
+            metric('Refused', 'Sum'),
+            metric('Failed', 'Sum'),
+            metric('ExpiringEntries', 'Maximum'),
+            metric('ChangeEventFailed', 'Sum'),
+          ],
           right: [
             metric('QuotaHeadroom', 'Minimum'),
             metric('SourceAgeSeconds', 'Maximum'),
@@ -155,5 +200,36 @@ export class SyncOperations extends Construct {
       }),
     );
     new cloudwatch.Dashboard(this, 'Dashboard', { widgets: widgets.map((w) => [w]) });
+    this.allowAlarmsToPublish(alarmNames);
+  }
+
+  /**
+   * `enforceSSL` gives the topic a policy, which replaces SNS's default one: without this statement CloudWatch may not
+   * publish and every alarm fires into nothing (issue 10, defect 1). It admits CloudWatch for this account's alarms
+   * of this construct only, by exact ARN (`aws:SourceArn`) and account (`aws:SourceAccount`), against the confused
+   * deputy; the TLS Deny stays.
+   */
+  private allowAlarmsToPublish(alarmNames: readonly string[]): void {
+    const stack = Stack.of(this);
+    const alarmArns = alarmNames.map((name) =>
+      stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        actions: ['sns:Publish'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': alarmArns },
+        },
+      }),
+    );
   }
 }

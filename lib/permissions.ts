@@ -4,7 +4,9 @@
  * Resource-level scoping, from the Service Authorization Reference:
  * - `ec2:DescribeSecurityGroups`, `ec2:DescribeSecurityGroupRules` and `ec2:DescribeManagedPrefixLists` support no
  *   resource-level permission: `*` is the only resource AWS accepts for them.
- * - Authorize, revoke and modify of ingress rules require the `security-group` resource (the pool's ARNs here); they
+ * - The security-group driver calls DescribeSecurityGroups (do the pool's groups exist), DescribeSecurityGroupRules and,
+ *   for a rule that references a prefix list, DescribeManagedPrefixLists: all three for any pool.
+ * - Authorize and revoke of ingress rules require the `security-group` resource (the pool's ARNs here); they
  *   may also evaluate the `security-group-rule` resource, whose ids do not exist before the rule does. A rule ARN
  *   alone grants nothing, since each action also requires its group.
  * - `ec2:CreateTags` is allowed only as part of an authorize (`ec2:CreateAction`), to tag the new rules as ours.
@@ -17,10 +19,14 @@
  *   generation and, when signed, its serial; `ssm:DeleteParameter` on its lock only (release). Named parameters, not
  *   `/allowlist-sync/<name>/*`: the function can touch no other parameter under that path, and no wildcard needs a
  *   cdk-nag acknowledgement.
+ * - Change events (docs/expiry-and-events.md): `events:PutEvents` on the account's default bus only
+ *   (`arn:…:event-bus/default`), and only with the source `allowlist-sync` and its three detail types
+ *   (`events:source`, `events:detail-type`), so the role cannot pose as another service or write to another bus.
  */
 import type { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Source } from '../lambda/config';
+import { CHANGE_EVENT_SOURCE, ChangeDetailType } from '../lambda/core/change-event';
 import type { AllowlistFilters } from './filters';
 
 /** The SSM parameter where the function keeps the last applied serial of a signed allowlist (DESIGN.md P7). */
@@ -51,9 +57,11 @@ export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilte
   const lists = allowlists.flatMap((a) => a.prefixListArns);
   const ruleArns = stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' });
 
+  // The security-group driver checks its groups exist (DescribeSecurityGroups) and sizes any prefix list a rule of the
+  // pool references (DescribeManagedPrefixLists), whoever added that rule: both whenever there is a pool (issue 10).
   const describe = [
     ...(groups.length > 0 ? ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'] : []),
-    ...(lists.length > 0 ? ['ec2:DescribeManagedPrefixLists'] : []),
+    ...(groups.length > 0 || lists.length > 0 ? ['ec2:DescribeManagedPrefixLists'] : []),
   ];
   if (describe.length > 0) {
     statements.push(
@@ -64,11 +72,8 @@ export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilte
     statements.push(
       new iam.PolicyStatement({
         sid: 'WritePoolIngressRules',
-        actions: [
-          'ec2:AuthorizeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:ModifySecurityGroupRules',
-        ],
+        // No ec2:ModifySecurityGroupRules: the driver only authorizes and revokes (issue 10, defect 3).
+        actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
         resources: [...groups, ruleArns],
       }),
       new iam.PolicyStatement({
@@ -97,8 +102,28 @@ export function syncStatements(stack: Stack, allowlists: readonly AllowlistFilte
       }),
     );
   }
-  statements.push(...sourceStatements(stack, allowlists));
+  statements.push(...sourceStatements(stack, allowlists), changeEventStatement(stack));
   return statements;
+}
+
+/** The ARN of the account's default event bus in the stack's Region. */
+export function defaultEventBusArn(stack: Stack): string {
+  return stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+}
+
+/** `events:PutEvents` on the default bus, for the source and detail types of the change events only. */
+function changeEventStatement(stack: Stack): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PutChangeEventsOnDefaultBus',
+    actions: ['events:PutEvents'],
+    resources: [defaultEventBusArn(stack)],
+    conditions: {
+      StringEquals: {
+        'events:source': CHANGE_EVENT_SOURCE,
+        'events:detail-type': Object.values(ChangeDetailType),
+      },
+    },
+  });
 }
 
 function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[]): iam.PolicyStatement[] {

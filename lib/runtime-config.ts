@@ -35,8 +35,15 @@ export function deriveRuntimeConfig(allowlists: readonly ProvisionedAllowlist[])
       }
       if (a.wafIpSets) targets.push({ kind: 'waf-ip-sets', ...a.wafIpSets });
       if (a.prefixLists) targets.push({ kind: 'prefix-lists', ...a.prefixLists });
-      const { name, sources, policy, guardrails } = a.definition;
-      return { name, sources, ...(policy ? { policy } : {}), guardrails: guardrails ?? {}, targets };
+      const { name, sources, policy, guardrails, expiryWarningDays } = a.definition;
+      return {
+        name,
+        sources,
+        ...(policy ? { policy } : {}),
+        guardrails: guardrails ?? {},
+        ...(expiryWarningDays !== undefined ? { expiryWarningDays } : {}),
+        targets,
+      };
     }),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError } from './args';
+import { AWS_OPTIONS, awsHelp, awsSettingsFromFlags } from './aws-settings';
 import { type Command, Exit, type Io } from './io';
 
 const help = `Usage: allowlist-sync aggregate [options] FILE...
@@ -15,6 +16,8 @@ the flags below relax the policy explicitly.
 
 Options:
 ${POLICY_HELP}
+For s3:// and ssm: FILEs:
+${awsHelp(30)}
 
 Exit codes: 0 printed, 1 refused or bad usage (nothing on stdout; the problems on stderr as FILE:LINE: message).
 `;
@@ -25,12 +28,16 @@ export const command: Command = {
   summary: 'print the canonical aggregated prefixes of one or more lists',
   async run(argv: string[], io: Io): Promise<number> {
     try {
-      const { values, positionals } = parseArgs({ args: argv, options: POLICY_OPTIONS, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { ...POLICY_OPTIONS, ...AWS_OPTIONS },
+        allowPositionals: true,
+      });
       if (values.help) {
         io.stdout.write(help);
         return Exit.OK;
       }
-      const built = await buildFromArgs(positionals, values, io);
+      const built = await buildFromArgs(positionals, values, io, awsSettingsFromFlags(values));
       // One write of the whole text: the set prints itself into a single buffer.
       io.stdout.write(built.set.toText());
       return Exit.OK;

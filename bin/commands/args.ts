@@ -8,15 +8,15 @@ import type { Policy } from '../../lambda/config';
 import type { AllowlistInput, BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { AllowlistSyncError, formatProblem, ParseError, PolicyError } from '../../lambda/core/errors';
+import { plural } from '../../lambda/core/plural';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
 import { type Format, FormatSchema } from '../../lambda/format';
 import { zodIssues } from '../../lambda/zod-issues';
+import { type AwsSettings, nodeVersionNotice, requireRegion } from './aws-settings';
+import { toCliErrorObject, UsageError } from './cli-error';
 import type { Io } from './io';
 
-/** A usage error: bad flag or value. Printed as one line with a hint to run --help. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 /** The `util.parseArgs` options of the policy flags, shared by both commands. */
 export const POLICY_OPTIONS = {
@@ -122,9 +122,13 @@ export function policyFromFlags(values: Record<string, string | boolean | undefi
 /**
  * Reads a FILE argument: `-` is standard input, anything else a local file (read whole into a Buffer, the fastest
  * way for large lists), or a remote location (`s3://bucket/key`, `https://…`, `ssm:/name`) read with the sync's own
- * transport, bounds and checks (`http://` is refused).
+ * transport, bounds and checks (`http://` is refused), with `--region`/`--profile` for S3 and SSM.
  */
-export async function readInput(arg: string, io: Io): Promise<{ label: string; bytes: Uint8Array }> {
+export async function readInput(
+  arg: string,
+  io: Io,
+  aws: AwsSettings = {},
+): Promise<{ label: string; bytes: Uint8Array }> {
   if (arg === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -132,7 +136,15 @@ export async function readInput(arg: string, io: Io): Promise<{ label: string; b
   }
   if (/^(s3:\/\/|https?:\/\/|ssm:)/i.test(arg)) {
     // Loaded only for remote locations: reading local files never pays for the AWS SDK.
-    const { readLocation } = await import('../../lambda/sources/read-location.js');
+    const { readLocation, locationClient } = await import('../../lambda/sources/read-location.js');
+    // S3 and SSM go to AWS: the one-line Node.js notice before the SDK builds a client, then the Region check.
+    if (/^(s3:|ssm:)/i.test(arg)) nodeVersionNotice(io);
+    const remote = locationClient(arg, aws);
+    if (remote) {
+      await requireRegion(remote.client, aws, io.env);
+      const { label, bytes } = await readLocation(arg, remote.deps);
+      return { label, bytes };
+    }
     const { label, bytes } = await readLocation(arg);
     return { label, bytes };
   }
@@ -144,6 +156,7 @@ export async function buildFromArgs(
   files: readonly string[],
   values: Record<string, string | boolean | undefined>,
   io: Io,
+  aws: AwsSettings = {},
 ): Promise<BuiltAllowlist> {
   if (files.length === 0) throw new UsageError('no FILE given; use "-" for standard input');
   const format = parseFormatSpec(typeof values.format === 'string' ? values.format : 'text');
@@ -152,19 +165,24 @@ export async function buildFromArgs(
   for (const file of files) {
     let input: { label: string; bytes: Uint8Array };
     try {
-      input = await readInput(file, io);
+      input = await readInput(file, io, aws);
     } catch (error) {
+      // A missing Region is not about this file: say it as it is.
+      if ((error as Error).name === 'MissingRegionError') throw error;
       throw new AllowlistSyncError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
     }
     inputs.push({ ...input, format });
   }
-  return buildAllowlist(inputs, policy, new Date(), {
+  return buildAllowlist(inputs, policy, new Date(io.now?.() ?? Date.now()), {
     relax: { allowSpecialPurpose: values['allow-special'] === true },
   });
 }
 
-/** Writes an error to stderr: one `FILE:LINE: message` line per problem. Returns exit code 1. */
-export function reportError(command: string, error: unknown, io: Io): number {
+/**
+ * Writes an error to stderr: one `FILE:LINE: message` line per problem; with `json`, also the JSON error object on
+ * stdout (cli-error.ts). Returns exit code 1.
+ */
+export function reportError(command: string, error: unknown, io: Io, json = false): number {
   const colour = io.stderr.isTTY === true && !io.env.NO_COLOR;
   const red = (s: string) => (colour ? styleText('red', s) : s);
   const lines: string[] = [];
@@ -173,9 +191,12 @@ export function reportError(command: string, error: unknown, io: Io): number {
   if (error instanceof ParseError || error instanceof PolicyError) {
     const problems = error instanceof ParseError ? error.problems : error.violations;
     for (const p of problems) lines.push(formatProblem(p));
-    const kind = error instanceof ParseError ? 'malformed entries' : 'policy violations';
+    const kind =
+      error instanceof ParseError
+        ? plural(problems.length, 'malformed entry', 'malformed entries')
+        : plural(problems.length, 'policy violation');
     const more = error.truncated ? ' (and more, not listed)' : '';
-    lines.push(red(`${command}: refused: ${problems.length} ${kind}${more}; nothing was printed`));
+    lines.push(red(`${command}: refused: ${kind}${more}; nothing was printed`));
   } else if (error instanceof UsageError) {
     lines.push(red(`${command}: ${error.message}`), `Run 'allowlist-sync ${command} --help' for the options.`);
   } else if (error instanceof Error) {
@@ -184,5 +205,6 @@ export function reportError(command: string, error: unknown, io: Io): number {
     lines.push(red(`${command}: ${String(error)}`));
   }
   io.stderr.write(`${lines.join('\n')}\n`);
+  if (json) io.stdout.write(`${JSON.stringify(toCliErrorObject(command, error), null, 2)}\n`);
   return 1;
 }

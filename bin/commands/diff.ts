@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { type DiffPrefix, diffAllowlists, type ListDiff } from '../../lambda/core/list-diff';
 import type { EntryNote } from '../../lambda/targets/types';
 import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError, UsageError } from './args';
+import { AWS_OPTIONS, awsHelp, awsSettingsFromFlags } from './aws-settings';
+import { wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
 
 /** At most this many rows in the Markdown table: a pull-request comment is capped at 65,536 characters. */
@@ -24,10 +26,13 @@ per family. Two lists that admit the same addresses are the same (a /24 written 
 
 Options:
 ${POLICY_HELP}
-      --json                  print the difference as JSON
+      --json                  print the difference as JSON (on an error: the JSON error object, see docs/cli-errors.md)
       --markdown              print a Markdown table (for a pull-request comment)
+For s3:// and ssm: lists:
+${awsHelp(30)}
 
-Exit codes: 0 same addresses, 2 different, 1 error or bad usage (the problems on stderr, nothing on stdout).
+Exit codes: 0 same addresses, 2 different, 1 error or bad usage (the problems on stderr; nothing on stdout, or with
+--json the JSON error object).
 `;
 
 /** What `diff --json` prints. */
@@ -44,7 +49,7 @@ export const command: Command = {
     try {
       const { values, positionals } = parseArgs({
         args: argv,
-        options: { ...POLICY_OPTIONS, json: { type: 'boolean' }, markdown: { type: 'boolean' } },
+        options: { ...POLICY_OPTIONS, ...AWS_OPTIONS, json: { type: 'boolean' }, markdown: { type: 'boolean' } },
         allowPositionals: true,
       });
       if (values.help) {
@@ -60,8 +65,9 @@ export const command: Command = {
       if (values.json && values.markdown) throw new UsageError('--json and --markdown: choose one');
       const [oldArg, newArg] = positionals as [string, string];
       // Both are read and checked before anything is printed: a bad NEW leaves stdout empty.
-      const before = await buildFromArgs([oldArg], values, io);
-      const after = await buildFromArgs([newArg], values, io);
+      const aws = awsSettingsFromFlags(values);
+      const before = await buildFromArgs([oldArg], values, io, aws);
+      const after = await buildFromArgs([newArg], values, io, aws);
       const diff = diffAllowlists(before, after);
       const labels = { old: label(oldArg), new: label(newArg) };
       if (values.json) io.stdout.write(`${JSON.stringify({ ...labels, ...diff } satisfies DiffOutput, null, 2)}\n`);
@@ -69,7 +75,7 @@ export const command: Command = {
       else io.stdout.write(renderText(labels, diff));
       return diff.same ? Exit.OK : Exit.CHANGES;
     } catch (error) {
-      return reportError('diff', error, io);
+      return reportError('diff', error, io, wantsJson(argv));
     }
   },
 };

@@ -42,5 +42,6 @@ export function createExplainDeps(options: ClientOptions): ExplainDeps {
       return client;
     },
   });
-  return { sources, drivers };
+  // A client's own Region provider: the Region every client above resolves (the CLOUDFRONT client's is fixed).
+  return { sources, drivers, region: () => new SSMClient(common).config.region() };
 }

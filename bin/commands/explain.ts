@@ -7,6 +7,7 @@
  * Each allowlist is read exactly as a sync reads it (same sources, verification, parsing and policy), so the answer
  * is what a sync would apply. Exit: 0 every address admitted by a selected allowlist, 3 some not, 1 error.
  */
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Allowlist, RuntimeConfig, Source } from '../../lambda/config';
 import { buildAllowlist } from '../../lambda/core/allowlist';
@@ -17,9 +18,11 @@ import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import type { SourceDeps } from '../../lambda/sources/fetch';
 import type { Desired, TargetDriver } from '../../lambda/targets/types';
 import { reportError, UsageError } from './args';
+import { awsSettingsFromFlags, nodeVersionNotice, requireRegion } from './aws-settings';
+import { wantsJson } from './cli-error';
+import { readRuntimeConfigFile } from './config-file';
 import { type AddressReport, type AllowlistAnswer, type LiveAnswer, renderExplainText } from './explain-render';
 import type { Command, Io } from './io';
-import { readRuntimeConfigFile } from './plan';
 
 /** Exit codes of `explain`. */
 export const ExplainExit = { ADMITTED: 0, ERROR: 1, NOT_ADMITTED: 3 } as const;
@@ -29,6 +32,8 @@ export interface ExplainDeps {
   readonly sources: SourceDeps;
   /** Builds one target's driver (only `observe` and `plan` are called: `--live` never writes). */
   readonly drivers: (target: Allowlist['targets'][number], allowlist: string) => TargetDriver;
+  /** The Region the clients resolve (the SDK's own provider); checked before `--live` or a remote source reads. */
+  readonly region?: () => Promise<string>;
 }
 
 const help = `Usage: allowlist-sync explain ADDRESS... --config FILE [--allowlist NAME]... [--live] [--json]
@@ -48,11 +53,14 @@ Options:
   -h, --help         this help
 
 Exit codes: 0 every address admitted by at least one selected allowlist, 3 at least one not, 1 error
-(a malformed address is named on stderr; nothing is printed on stdout).
+(a malformed address is named on stderr; nothing is printed on stdout, or with --json the JSON error object,
+see docs/cli-errors.md).
 `;
 
 /** Builds the explain command over the given deps (the CLI passes the real SDK clients). */
-export function createExplainCommand(deps: (options: ClientOptions) => Promise<ExplainDeps>): Command {
+export function createExplainCommand(
+  deps: (options: ClientOptions, io: Io, callsAws: boolean) => Promise<ExplainDeps>,
+): Command {
   return {
     name: 'explain',
     summary: 'say which entries admit an address, and where',
@@ -82,13 +90,17 @@ export function createExplainCommand(deps: (options: ClientOptions) => Promise<E
         const config = await readRuntimeConfigFile(values.config);
         const { selectAllowlists } = await import('../../lambda/engine.js');
         const selected = selectAllowlists(config, values.allowlist);
-        const resolved = await deps({
-          ...(values.region !== undefined ? { region: values.region } : {}),
-          ...(values.profile !== undefined ? { profile: values.profile } : {}),
-          config,
-        });
+        const aws = awsSettingsFromFlags(values);
+        // AWS is called for --live and for S3 and SSM sources: the Region is checked before the first request.
+        const callsAws =
+          values.live === true || selected.some((a) => a.sources.some((s) => s.kind === 's3' || s.kind === 'ssm'));
+        const resolved = await deps({ ...aws, config }, io, callsAws);
+        const region = resolved.region;
+        if (callsAws && region) await requireRegion({ config: { region } }, aws, io.env);
         const loaded: Loaded[] = [];
-        for (const allowlist of selected) loaded.push(await loadForExplain(allowlist, resolved.sources));
+        // A relative `file` source path is read from the config file's directory, as plan reads it.
+        const sources = { ...resolved.sources, baseDir: dirname(resolve(values.config)) };
+        for (const allowlist of selected) loaded.push(await loadForExplain(allowlist, sources));
         const live = values.live ? await observeAll(loaded, resolved) : undefined;
         const reports = queries.map((q) => explainQuery(q, loaded, live));
         io.stdout.write(
@@ -98,7 +110,7 @@ export function createExplainCommand(deps: (options: ClientOptions) => Promise<E
         );
         return reports.every((r) => r.admitted) ? ExplainExit.ADMITTED : ExplainExit.NOT_ADMITTED;
       } catch (error) {
-        return reportError('explain', error, io);
+        return reportError('explain', error, io, wantsJson(argv));
       }
     },
   };
@@ -197,8 +209,11 @@ function explainQuery(
 }
 
 // The SDK is loaded only when explain runs (a bundled module, so no ESM loader: see bin/allowlist-sync.ts).
-const realDeps = async (options: ClientOptions): Promise<ExplainDeps> =>
-  (await import('./explain-deps.js')).createExplainDeps(options);
+const realDeps = async (options: ClientOptions, io: Io, callsAws: boolean): Promise<ExplainDeps> => {
+  // Before the SDK builds a client: its eight-line Node.js notice becomes one line.
+  if (callsAws) nodeVersionNotice(io);
+  return (await import('./explain-deps.js')).createExplainDeps(options);
+};
 
 /** `allowlist-sync explain`. */
 export const command: Command = createExplainCommand(realDeps);

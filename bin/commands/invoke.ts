@@ -11,13 +11,23 @@ import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { InvokeResponse } from '../../lambda/response';
 import type { RunReport } from '../../lambda/targets/types';
+import {
+  AWS_OPTIONS,
+  type AwsSettings,
+  awsHelp,
+  awsSettingsFromFlags,
+  nodeVersionNotice,
+  requireRegion,
+} from './aws-settings';
+import { failCommand, KindedError, UsageError, wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
-import { exitCodeOf, printError, printReport } from './render';
+import { exitCodeOf, printReport } from './render';
 
 /** Client-side limit for one synchronous invoke: longer than the 15-minute Lambda maximum. */
 export const INVOKE_TIMEOUT_MS = 16 * 60 * 1000;
 
 const usage = `Usage: allowlist-sync invoke --function NAME [--apply] [--force REASON] [--allowlist NAME]... [--json] [--no-color]
+       [--region REGION] [--profile NAME]
 
 Invokes the deployed function synchronously and prints its report.
 Without --apply the function plans only (it sends {"dryRun": true}).
@@ -28,8 +38,9 @@ Options:
   --apply            apply the changes (sends {"dryRun": false})
   --force REASON     lift the change-size guardrail (never the entry policy), with a reason
   --allowlist NAME   run only this allowlist (repeatable; default all)
-  --json             print the run report as JSON
+  --json             print the run report as JSON (on an error: the JSON error object, see docs/cli-errors.md)
   --no-color         no ANSI colour
+${awsHelp(21)}
 `;
 
 /** The manual payload the command sends (see lambda/events.ts). */
@@ -40,7 +51,7 @@ export interface ManualPayload {
 }
 
 /** Builds the invoke command over a client factory (tests point it at a local endpoint through the environment). */
-export function createInvokeCommand(client: () => LambdaClient = defaultClient): Command {
+export function createInvokeCommand(client: (aws: AwsSettings) => LambdaClient = defaultClient): Command {
   return {
     name: 'invoke',
     summary: 'run the deployed function (plan, or --apply) and print its report',
@@ -49,9 +60,7 @@ export function createInvokeCommand(client: () => LambdaClient = defaultClient):
       try {
         args = parse(argv);
       } catch (error) {
-        printError(io, 'invoke', error);
-        io.stderr.write(`\n${usage}`);
-        return Exit.ERROR;
+        return failCommand(io, 'invoke', error, { json: wantsJson(argv), hint: `\n${usage}` });
       }
       if (args.help) {
         io.stdout.write(usage);
@@ -63,7 +72,10 @@ export function createInvokeCommand(client: () => LambdaClient = defaultClient):
         ...(args.force !== undefined ? { force: { reason: args.force } } : {}),
       };
       try {
-        const result = await client().send(
+        nodeVersionNotice(io);
+        const lambda = client(args.aws);
+        await requireRegion(lambda, args.aws, io.env);
+        const result = await lambda.send(
           new InvokeCommand({
             FunctionName: args.functionName,
             InvocationType: 'RequestResponse',
@@ -72,26 +84,29 @@ export function createInvokeCommand(client: () => LambdaClient = defaultClient):
         );
         const text = result.Payload ? new TextDecoder().decode(result.Payload) : '';
         if (result.FunctionError) {
-          io.stderr.write(
-            `allowlist-sync invoke: the function failed (${result.FunctionError}): ${describeFunctionError(text)}\n`,
+          const failure = new KindedError(
+            'function',
+            'FunctionError',
+            `the function failed (${result.FunctionError}): ${describeFunctionError(text)}`,
           );
-          io.stderr.write("The run's report is in the function's log (one JSON line per run).\n");
-          return Exit.ERROR;
+          return failCommand(io, 'invoke', failure, {
+            json: args.json,
+            hint: "The run's report is in the function's log (one JSON line per run).\n",
+          });
         }
         const report = reportOf(text);
         printReport(io, report, args);
         return exitCodeOf(report);
       } catch (error) {
-        printError(io, 'invoke', explain(error));
-        return Exit.ERROR;
+        return failCommand(io, 'invoke', explain(error), { json: args.json });
       }
     },
   };
 }
 
-function defaultClient(): LambdaClient {
+function defaultClient(aws: AwsSettings): LambdaClient {
   // One attempt: a retry after a timeout or a dropped connection could start a second run.
-  return new LambdaClient({ maxAttempts: 1, requestHandler: { requestTimeout: INVOKE_TIMEOUT_MS } });
+  return new LambdaClient({ ...aws, maxAttempts: 1, requestHandler: { requestTimeout: INVOKE_TIMEOUT_MS } });
 }
 
 /** Extracts the RunReport from the function's response (`{ summary, report }`). */
@@ -142,12 +157,13 @@ function parse(argv: string[]) {
       json: { type: 'boolean', default: false },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      ...AWS_OPTIONS,
     },
   });
   const help = values.help === true;
-  if (!help && typeof values.function !== 'string') throw new Error('--function NAME is required');
+  if (!help && typeof values.function !== 'string') throw new UsageError('--function NAME is required');
   if (values.force !== undefined && values.force.trim() === '')
-    throw new Error('--force needs a reason: --force "why"');
+    throw new UsageError('--force needs a reason: --force "why"');
   return {
     help,
     functionName: String(values.function ?? ''),
@@ -156,6 +172,7 @@ function parse(argv: string[]) {
     allowlists: values.allowlist ?? [],
     json: values.json === true,
     noColor: values['no-color'] === true,
+    aws: awsSettingsFromFlags(values),
   };
 }
 

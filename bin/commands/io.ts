@@ -9,6 +9,8 @@ export interface Io {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stdin: NodeJS.ReadableStream;
   readonly env: NodeJS.ProcessEnv;
+  /** The clock that expiry is judged against (ms since the epoch); tests pass a fixed one. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** One CLI command. `run` returns the exit code; it never calls `process.exit`. */

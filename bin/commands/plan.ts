@@ -1,30 +1,50 @@
 /**
  * `allowlist-sync plan` and `allowlist-sync apply`: the function's engine, run locally with the operator's
- * credentials (the standard SDK credential chain and region; `AWS_ENDPOINT_URL` is honoured by the SDK, so it runs
- * against a local emulator too). Plan is a dry run: zero write calls.
+ * credentials (the standard SDK credential chain and region, or `--region`/`--profile`; `AWS_ENDPOINT_URL` is honoured
+ * by the SDK, so it runs against a local emulator too). Plan is a dry run: zero write calls. A relative `file` source
+ * path is read from the config file's directory.
  *
  * Exit codes (like `terraform plan -detailed-exitcode`): plan 0 no changes, 2 changes planned, 1 error or refused;
  * apply 0 success (changed or unchanged), 1 error or refused.
  */
-import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { parseRuntimeConfig, parseRuntimeConfigJson, type RuntimeConfig } from '../../lambda/config';
-import { ConfigError } from '../../lambda/core/errors';
+import type { RuntimeConfig } from '../../lambda/config';
+import type { EngineDeps } from '../../lambda/engine';
 import type { RunEngine, RunOptions } from '../../lambda/invocation';
+import {
+  AWS_OPTIONS,
+  type AwsSettings,
+  awsHelp,
+  awsSettingsFromFlags,
+  nodeVersionNotice,
+  requireRegion,
+} from './aws-settings';
+import { failCommand, UsageError, wantsJson } from './cli-error';
+import { readRuntimeConfigFile } from './config-file';
 import { type Command, Exit, type Io } from './io';
-import { exitCodeOf, printError, printReport } from './render';
+import { exitCodeOf, printReport } from './render';
+
+/** What the engine's deps are built from, besides the config. */
+export interface EngineDepsContext {
+  /** The config file's directory: relative `file` source paths are read from it. */
+  readonly baseDir: string;
+  readonly aws: AwsSettings;
+}
 
 /** What plan and apply run with; tests inject the engine and its deps, the CLI uses the real ones. */
 export interface PlanCommandDeps<D> {
   readonly engine: RunEngine<D>;
   /** Builds the engine's deps (SDK clients from the environment, clock, sleep) for this config. */
-  readonly engineDeps: (config: RuntimeConfig, io: Io) => D;
+  readonly engineDeps: (config: RuntimeConfig, io: Io, context: EngineDepsContext) => D;
+  /** Checks, before the run, that the deps can reach AWS (a Region is set). @default no check */
+  readonly ready?: (deps: D, context: EngineDepsContext, io: Io) => Promise<void>;
 }
 
 const usage = (mode: 'plan' | 'apply') => `Usage: allowlist-sync ${mode} --config FILE [--allowlist NAME]...${
   mode === 'apply' ? ' [--force REASON]' : ''
-} [--json] [--no-color]
+} [--full] [--json] [--no-color]
+       [--region REGION] [--profile NAME]
 
 ${
   mode === 'plan'
@@ -33,37 +53,24 @@ ${
 }
 
 Options:
-  --config FILE      RuntimeConfig (JSON, or YAML by extension .yaml/.yml)
+  --config FILE      RuntimeConfig (JSON, or YAML by extension .yaml/.yml); relative "file" source paths in it
+                     are read from its directory
   --allowlist NAME   run only this allowlist (repeatable; default all)${
     mode === 'apply'
       ? '\n  --force REASON     lift the change-size guardrail (never the entry policy), with a reason'
       : ''
   }
-  --json             print the run report as JSON
+  --full             list every prefix added and removed (default: the first 50 per target)
+  --json             print the run report as JSON (on an error: the JSON error object, see docs/cli-errors.md)
   --no-color         no ANSI colour (also: NO_COLOR, or output not a terminal)
+${awsHelp(21)}
 
-Credentials, region and AWS_ENDPOINT_URL come from the standard AWS SDK environment and profiles.
+Credentials, Region and AWS_ENDPOINT_URL come from the standard AWS SDK environment and profiles.
 `;
 
-/** Reads a RuntimeConfig file: JSON, or YAML when the name ends in .yaml or .yml. */
-export async function readRuntimeConfigFile(path: string): Promise<RuntimeConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(path, [`cannot read the file: ${(error as Error).message}`], { cause: error });
-  }
-  if (/\.ya?ml$/i.test(path)) {
-    let value: unknown;
-    try {
-      value = parseYaml(text);
-    } catch (error) {
-      throw new ConfigError(path, [`not valid YAML: ${(error as Error).message}`], { cause: error });
-    }
-    return parseRuntimeConfig(value, path);
-  }
-  return parseRuntimeConfigJson(text, path);
-}
+// Its home is config-file.ts (a bundle that imports it from here would carry the engine); re-exported for callers
+// written before the move.
+export { readRuntimeConfigFile } from './config-file';
 
 /** Builds the plan or apply command over the given engine (the CLI passes the real one). */
 export function createPlanCommand<D>(mode: 'plan' | 'apply', deps: () => Promise<PlanCommandDeps<D>>): Command {
@@ -75,9 +82,7 @@ export function createPlanCommand<D>(mode: 'plan' | 'apply', deps: () => Promise
       try {
         args = parse(argv, mode);
       } catch (error) {
-        printError(io, mode, error);
-        io.stderr.write(`\n${usage(mode)}`);
-        return Exit.ERROR;
+        return failCommand(io, mode, error, { json: wantsJson(argv), hint: `\n${usage(mode)}` });
       }
       if (args.help) {
         io.stdout.write(usage(mode));
@@ -85,19 +90,22 @@ export function createPlanCommand<D>(mode: 'plan' | 'apply', deps: () => Promise
       }
       try {
         const config = await readRuntimeConfigFile(args.config);
-        const { engine, engineDeps } = await deps();
+        const { engine, engineDeps, ready } = await deps();
+        const context: EngineDepsContext = { baseDir: dirname(resolve(args.config)), aws: args.aws };
+        const built = engineDeps(config, io, context);
+        await ready?.(built, context, io);
         const options: RunOptions = {
           dryRun: mode === 'plan',
           trigger: 'cli',
           ...(args.allowlists.length > 0 ? { allowlists: args.allowlists } : {}),
           ...(args.force !== undefined ? { force: { reason: args.force } } : {}),
+          ...(args.full ? { fullReport: true } : {}),
         };
-        const report = await engine(config, options, engineDeps(config, io));
-        printReport(io, report, args);
+        const report = await engine(config, options, built);
+        printReport(io, report, { ...args, ...(args.full ? {} : { moreHint: '--full lists them' }) });
         return exitCodeOf(report);
       } catch (error) {
-        printError(io, mode, error);
-        return Exit.ERROR;
+        return failCommand(io, mode, error, { json: args.json });
       }
     },
   };
@@ -112,33 +120,45 @@ function parse(argv: string[], mode: 'plan' | 'apply') {
       config: { type: 'string', short: 'c' },
       allowlist: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
       'no-color': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      ...AWS_OPTIONS,
       ...(mode === 'apply' ? { force: { type: 'string' as const } } : {}),
     },
   });
   const help = values.help === true;
-  if (!help && typeof values.config !== 'string') throw new Error('--config FILE is required');
+  if (!help && typeof values.config !== 'string') throw new UsageError('--config FILE is required');
   const force = (values as { force?: string }).force;
-  if (force !== undefined && force.trim() === '') throw new Error('--force needs a reason: --force "why"');
+  if (force !== undefined && force.trim() === '') throw new UsageError('--force needs a reason: --force "why"');
   return {
     help,
     config: String(values.config ?? ''),
     allowlists: (values.allowlist as string[] | undefined) ?? [],
     json: values.json === true,
+    full: values.full === true,
     noColor: values['no-color'] === true,
     force,
+    aws: awsSettingsFromFlags(values),
   };
 }
 
-const realDeps = async () => {
+const realDeps = async (): Promise<PlanCommandDeps<EngineDeps>> => {
   const [{ runEngine }, { createEngineDeps }] = await Promise.all([
     import('../../lambda/engine.js'),
     import('../../lambda/aws-deps.js'),
   ]);
   return {
-    engine: runEngine as RunEngine<ReturnType<typeof createEngineDeps>>,
-    engineDeps: (config: RuntimeConfig) => createEngineDeps(config, { runner: 'cli' }),
+    engine: runEngine as RunEngine<EngineDeps>,
+    engineDeps: (config, io, { baseDir, aws }) => {
+      // Before the first SDK client: the SDK's eight-line Node.js notice becomes one line.
+      nodeVersionNotice(io);
+      return createEngineDeps(config, { runner: 'cli', baseDir, aws });
+    },
+    // Every client shares the Region: one check before the run, so nothing is read without one.
+    ready: async (built, { aws }, io) => {
+      if (built.ec2) await requireRegion(built.ec2, aws, io.env);
+    },
   };
 };
 

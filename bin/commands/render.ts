@@ -11,6 +11,8 @@ export interface RenderOptions {
   readonly json: boolean;
   /** `--no-color` given. */
   readonly noColor: boolean;
+  /** Said after `… and N more` when a target's list was capped (plan and apply: `--full lists them`). */
+  readonly moreHint?: string;
 }
 
 /** Whether to colour: only on a terminal, never with `--no-color` or `NO_COLOR` (https://no-color.org). */
@@ -27,7 +29,12 @@ export function printReport(io: Io, report: RunReport, options: RenderOptions): 
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
-  io.stdout.write(formatPlanText(report, { color: shouldColor(io, options.noColor) }));
+  io.stdout.write(
+    formatPlanText(report, {
+      color: shouldColor(io, options.noColor),
+      ...(options.moreHint ? { moreHint: options.moreHint } : {}),
+    }),
+  );
 }
 
 /**
@@ -38,10 +45,4 @@ export function exitCodeOf(report: RunReport): number {
   if (report.status === 'refused' || report.status === 'failed') return Exit.ERROR;
   if (report.dryRun && (report.summary.add > 0 || report.summary.remove > 0)) return Exit.CHANGES;
   return Exit.OK;
-}
-
-/** Prints an error the way every command does: `allowlist-sync <command>: <message>` on stderr. */
-export function printError(io: Io, command: string, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`allowlist-sync ${command}: ${message}\n`);
 }

@@ -1,11 +1,15 @@
 /**
  * `allowlist-sync validate FILE...`: checks lists with exactly the parsing and policy a sync applies and summarises
- * them: entries read, prefixes after aggregation and addresses covered per family, expired entries left out, and
+ * them: entries read, prefixes after aggregation and addresses covered per family, expired entries left out, entries
+ * that expire within the warning window (`--expiry-warning-days`, default 14, as a sync's `expiryWarningDays`), and
  * what the list needs in each target kind (security-group rules and groups, WAF IP sets, prefix-list entries).
  */
 import { parseArgs } from 'node:util';
 import type { BuiltAllowlist } from '../../lambda/core/allowlist';
-import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError } from './args';
+import { DEFAULT_EXPIRY_WARNING_DAYS, findExpiring, MAX_EXPIRY_WARNING_DAYS } from '../../lambda/core/expiry';
+import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError, UsageError } from './args';
+import { AWS_OPTIONS, awsHelp, awsSettingsFromFlags } from './aws-settings';
+import { wantsJson } from './cli-error';
 import { type Command, Exit, type Io } from './io';
 
 /** AWS's default inbound rules per security group, per family (adjustable). */
@@ -18,14 +22,20 @@ const PREFIX_LIST_MAX_ENTRIES = 1000;
 const help = `Usage: allowlist-sync validate [options] FILE...
 
 Checks the FILEs (unioned) with the sync's exact parsing and entry policy, and prints a summary: entries read,
-prefixes after aggregation and addresses covered per family, expired entries left out, and what the list needs
-in each target kind. "-" reads standard input.
+prefixes after aggregation and addresses covered per family, expired entries left out, entries that expire
+within the warning window (prefix, owner, expiry, where), and what the list needs in each target kind.
+"-" reads standard input.
 
 Options:
 ${POLICY_HELP}
-      --json                  print the summary as JSON
+      --expiry-warning-days N list entries that expire within N days, 0–${MAX_EXPIRY_WARNING_DAYS} (default ${DEFAULT_EXPIRY_WARNING_DAYS},
+                              like an allowlist's expiryWarningDays)
+      --json                  print the summary as JSON (on an error: the JSON error object, see docs/cli-errors.md)
+For s3:// and ssm: FILEs:
+${awsHelp(30)}
 
-Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message, nothing on stdout).
+Exit codes: 0 valid, 1 refused or bad usage (the problems on stderr as FILE:LINE: message; nothing on stdout, or
+with --json the JSON error object).
 `;
 
 /** The summary `validate` prints (and `--json` emits as is). Address counts are decimal strings: IPv6 needs BigInt. */
@@ -35,6 +45,12 @@ export interface ValidateSummary {
   readonly prefixes: { ipv4: number; ipv6: number };
   readonly addresses: { ipv4: string; ipv6: string };
   readonly expired: Array<{ prefix: string; where: string; expires: string }>;
+  /** Entries that expire within the window, soonest first (all of them: validate lists no cap). */
+  readonly expiring: {
+    windowDays: number;
+    count: number;
+    entries: Array<{ prefix: string; owner: string | null; expires: string; where: string }>;
+  };
   readonly serial?: number;
   readonly generatedAt?: string;
   readonly needs: {
@@ -52,8 +68,20 @@ export interface ValidateSummary {
   };
 }
 
-/** Summarises a built allowlist: counts and what each target kind needs to hold it. */
-export function summarise(files: readonly string[], built: BuiltAllowlist): ValidateSummary {
+/** When and how far ahead `validate` looks for expiring entries. */
+export interface ExpiryOptions {
+  /** ms since the epoch. */
+  readonly now: number;
+  readonly windowDays: number;
+}
+
+/** Summarises a built allowlist: counts, expiring entries, and what each target kind needs to hold it. */
+export function summarise(
+  files: readonly string[],
+  built: BuiltAllowlist,
+  expiry: ExpiryOptions = { now: Date.now(), windowDays: DEFAULT_EXPIRY_WARNING_DAYS },
+): ValidateSummary {
+  const expiring = findExpiring(built.dated, expiry.now, expiry.windowDays);
   const p4 = built.counts.prefixes[4];
   const p6 = built.counts.prefixes[6];
   return {
@@ -62,6 +90,16 @@ export function summarise(files: readonly string[], built: BuiltAllowlist): Vali
     prefixes: { ipv4: p4, ipv6: p6 },
     addresses: { ipv4: built.set.addressCount(4).toString(), ipv6: built.set.addressCount(6).toString() },
     expired: built.expired.map((e) => ({ ...e })),
+    expiring: {
+      windowDays: expiring.windowDays,
+      count: expiring.count,
+      entries: expiring.entries.map((e) => ({
+        prefix: e.prefix,
+        owner: e.owner ?? null,
+        expires: e.expires,
+        where: e.where,
+      })),
+    },
     ...(built.serial !== undefined ? { serial: built.serial } : {}),
     ...(built.generatedAt !== undefined ? { generatedAt: built.generatedAt } : {}),
     needs: {
@@ -105,6 +143,8 @@ function renderText(s: ValidateSummary): string {
     ...rows.map((r) => line(...r)),
     `  expired entries left out: ${s.expired.length}`,
     ...s.expired.map((e) => `    ${e.where}: ${e.prefix} expired ${e.expires}`),
+    `  expiring within ${s.expiring.windowDays} days: ${s.expiring.count}`,
+    ...s.expiring.entries.map((e) => `    ${e.where}: ${e.prefix} owner ${e.owner ?? '(none)'} expires ${e.expires}`),
     ...(s.serial !== undefined ? [`  serial: ${s.serial}`] : []),
     ...(s.generatedAt !== undefined ? [`  generated at: ${s.generatedAt}`] : []),
     'needs:',
@@ -123,22 +163,42 @@ export const command: Command = {
     try {
       const { values, positionals } = parseArgs({
         args: argv,
-        options: { ...POLICY_OPTIONS, json: { type: 'boolean' } },
+        options: {
+          ...POLICY_OPTIONS,
+          ...AWS_OPTIONS,
+          json: { type: 'boolean' },
+          'expiry-warning-days': { type: 'string' },
+        },
         allowPositionals: true,
       });
       if (values.help) {
         io.stdout.write(help);
         return Exit.OK;
       }
-      const built = await buildFromArgs(positionals, values, io);
+      const windowDays = parseWindow(values['expiry-warning-days']);
+      const now = io.now?.() ?? Date.now();
+      const built = await buildFromArgs(positionals, values, io, awsSettingsFromFlags(values));
       const summary = summarise(
         positionals.map((f) => (f === '-' ? '<stdin>' : f)),
         built,
+        { now, windowDays },
       );
       io.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : renderText(summary));
       return Exit.OK;
     } catch (error) {
-      return reportError('validate', error, io);
+      return reportError('validate', error, io, wantsJson(argv));
     }
   },
 };
+
+/** `--expiry-warning-days N`: a whole number of days 0–365, or the default. */
+function parseWindow(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_EXPIRY_WARNING_DAYS;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > MAX_EXPIRY_WARNING_DAYS) {
+    throw new UsageError(
+      `--expiry-warning-days "${text}": expected a whole number of days 0–${MAX_EXPIRY_WARNING_DAYS}, e.g. --expiry-warning-days 30`,
+    );
+  }
+  return n;
+}

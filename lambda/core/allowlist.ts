@@ -8,6 +8,7 @@
 import type { Format, Policy } from '../config';
 import type { EntryNote } from '../targets/types';
 import { ParseError, type Problem } from './errors';
+import type { DatedEntry } from './expiry';
 import { type ExpiredEntry, type ParsedSource, parseSource } from './formats';
 import { enforcePolicy, type PolicyRelaxations } from './policy';
 import type { Cidr } from './prefix';
@@ -44,6 +45,8 @@ export interface BuiltAllowlist {
   };
   /** The entries left out because they expired. */
   readonly expired: ExpiredEntry[];
+  /** The entries kept that carry an expiry (for expiry warnings: `findExpiring`). */
+  readonly dated: DatedEntry[];
   /** The highest serial among structured sources. */
   readonly serial?: number;
   /** The latest generation time among structured sources. */
@@ -103,6 +106,7 @@ export function buildAllowlist(
 function assemble(set: PrefixSet, parsed: readonly ParsedSource[]): BuiltAllowlist {
   const notes = new Map<Cidr, EntryNote>();
   const expired: ExpiredEntry[] = [];
+  const dated: DatedEntry[] = [];
   let read4 = 0;
   let read6 = 0;
   let serial: number | undefined;
@@ -112,6 +116,7 @@ function assemble(set: PrefixSet, parsed: readonly ParsedSource[]): BuiltAllowli
     read6 += p.entries.v6Count;
     for (const [cidr, note] of p.notes) if (!notes.has(cidr)) notes.set(cidr, note);
     expired.push(...p.expired);
+    if (p.dated) dated.push(...p.dated);
     if (p.serial !== undefined && (serial === undefined || p.serial > serial)) serial = p.serial;
     if (
       p.generatedAt !== undefined &&
@@ -138,6 +143,7 @@ function assemble(set: PrefixSet, parsed: readonly ParsedSource[]): BuiltAllowli
       expired: expired.length,
     },
     expired,
+    dated,
     ...(serial !== undefined ? { serial } : {}),
     ...(generatedAt !== undefined ? { generatedAt } : {}),
   };

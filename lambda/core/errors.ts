@@ -71,7 +71,7 @@ export class PolicyError extends AllowlistSyncError {
   constructor(
     readonly violations: readonly Problem[],
     readonly truncated = false,
-    headline = `the allowlist breaks the entry policy in ${violations.length}${truncated ? '+' : ''} place(s); nothing was applied`,
+    headline = `the allowlist breaks the entry policy in ${violations.length}${truncated ? '+' : ''} ${violations.length === 1 && !truncated ? 'place' : 'places'}; nothing was applied`,
   ) {
     super(summarise(headline, violations));
   }

@@ -7,6 +7,7 @@
 import type { EntryNote } from '../targets/types';
 import type { EntryBuffer } from './entries';
 import { type Origin, ParseError, type Problem } from './errors';
+import type { DatedEntry } from './expiry';
 import {
   type Cidr,
   describeHostBits,
@@ -50,6 +51,8 @@ export interface ParsedSource {
   readonly notes: ReadonlyMap<Cidr, EntryNote>;
   /** Entries left out because they expired (structured format only). */
   readonly expired: readonly ExpiredEntry[];
+  /** Entries kept that carry an expiry (structured format only), for expiry warnings. */
+  readonly dated?: readonly DatedEntry[];
   /** The document's serial number (structured format). */
   readonly serial?: number;
   /** When the document says it was generated (structured format, RFC 3339). */

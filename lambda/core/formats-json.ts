@@ -10,6 +10,7 @@ import * as z from 'zod';
 import type { EntryNote } from '../targets/types';
 import { EntryBuffer } from './entries';
 import { type Origin, ParseError, type Problem } from './errors';
+import type { DatedEntry } from './expiry';
 import {
   type ExpiredEntry,
   type ParsedSource,
@@ -196,6 +197,7 @@ export function parseAllowlistDocument(label: string, bytes: Uint8Array, options
   const problems = new ProblemList(label);
   const notes = new Map<Cidr, EntryNote>();
   const expired: ExpiredEntry[] = [];
+  const dated: DatedEntry[] = [];
   const now = options.now.getTime();
   const scratchBuffer = new EntryBuffer(1);
   const describe = (origin: number): Origin => ({ source: label, path: `entries[${origin}].prefix` });
@@ -211,6 +213,15 @@ export function parseAllowlistDocument(label: string, bytes: Uint8Array, options
       return;
     }
     entries.append(scratchBuffer);
+    if (entry.expires !== undefined) {
+      dated.push({
+        prefix: cidr,
+        expires: entry.expires,
+        where: `${label}:entries[${i}]`,
+        ...(entry.owner !== undefined ? { owner: entry.owner } : {}),
+        ...(entry.note !== undefined ? { note: entry.note } : {}),
+      });
+    }
     if ((entry.note !== undefined || entry.owner !== undefined) && !notes.has(cidr)) {
       notes.set(cidr, {
         ...(entry.note !== undefined ? { note: entry.note } : {}),
@@ -225,6 +236,7 @@ export function parseAllowlistDocument(label: string, bytes: Uint8Array, options
     describe,
     notes,
     expired,
+    dated,
     ...(doc.serial !== undefined ? { serial: doc.serial } : {}),
     ...(doc.generatedAt !== undefined ? { generatedAt: doc.generatedAt } : {}),
   };

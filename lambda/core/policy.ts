@@ -131,7 +131,8 @@ export function findPolicyViolations(
       if (length >= floor6 && special === undefined) continue;
       const at = () => input.describe(entries.v6Origin[i]!);
       const text = `${formatV6(words.subarray(4 * i, 4 * i + 4))}/${length}`;
-      if (!reportEntry(add, at, text, 6, length, floor6, special)) break scan;
+      const advice = special && isMapped(special) ? mappedAdvice(words, 4 * i, length) : undefined;
+      if (!reportEntry(add, at, text, 6, length, floor6, special, advice)) break scan;
     }
   }
   const labels = inputs.map((input) => input.label).join(', ') || '(no sources)';
@@ -192,6 +193,8 @@ function reportEntry(
   length: number,
   floor: number,
   special: SpecialRange | undefined,
+  /** Advice worked out from the entry itself, in place of the range's general advice. */
+  entryAdvice?: string,
 ): boolean {
   const origin = at();
   if (length === 0) {
@@ -220,13 +223,28 @@ function reportEntry(
     special.kind === 'private'
       ? "private ranges are refused unless the policy's allowPrivate is set"
       : 'special-purpose ranges are never admitted';
-  const advice = special.advice ? `; ${special.advice}` : '';
+  const advice = entryAdvice ? `; ${entryAdvice}` : special.advice ? `; ${special.advice}` : '';
   return add({
     origin,
     value: text,
     message: `"${text}" ${relation} ${what}, an IANA special-purpose range: ${why}${advice}`,
     code: special.kind === 'private' ? 'private' : 'special-purpose',
   });
+}
+
+function isMapped(special: SpecialRange): boolean {
+  return special.cidr === '::ffff:0:0/96';
+}
+
+/**
+ * For an IPv4-mapped entry (`::ffff:a.b.c.d/len`, len ≥ 96), the IPv4 prefix it stands for, so the advice names a
+ * value the writer can paste (never a documentation range the tool itself refuses). A shorter entry only overlaps
+ * the mapped range: it gets the general advice.
+ */
+function mappedAdvice(words: Uint32Array, at: number, length: number): string | undefined {
+  if (length < 96) return undefined;
+  const v4 = `${formatV4(words[at + 3]!)}/${length - 96}`;
+  return `an IPv4-mapped address in an IPv6 rule never matches IPv4 traffic: write ${v4} in the list instead (an IPv4 entry)`;
 }
 
 /** Writes the last address of the block at words[at..at+4) with this length into `out`. */

@@ -40,7 +40,7 @@ type Row = readonly [cidr: string, name: string, rfc: string, kind?: SpecialKind
 const METADATA =
   'it holds 169.254.169.254, the EC2 instance metadata service (and 169.254.169.253, the VPC DNS resolver): admitting it from outside makes no sense and hides a mistake';
 const MAPPED =
-  'an IPv4-mapped address in an IPv6 rule never matches IPv4 traffic: write the IPv4 address (e.g. 192.0.2.1/32) instead';
+  'an IPv4-mapped address in an IPv6 rule never matches IPv4 traffic: write the IPv4 address itself (a.b.c.d/32) instead';
 
 /** IANA IPv4 Special-Purpose Address Registry (non-reachable rows), plus multicast. */
 const V4_ROWS: readonly Row[] = [

@@ -41,6 +41,8 @@ export interface SourceDeps {
   readonly limits?: Partial<FetchLimits>;
   /** Extra trusted CA for HTTPS (tests pass their self-signed CA). */
   readonly https?: { readonly ca?: string | Buffer };
+  /** Where a relative `file` path is read from: the CLI passes its config file's directory. @default the cwd */
+  readonly baseDir?: string;
 }
 
 /** One fetched source: its bytes (from the cache when not modified) and where they came from. */
@@ -182,7 +184,7 @@ async function transport(
     case 'inline':
       return fetchInline(source.entries);
     case 'file':
-      return fetchFile(source.path, maxBytes);
+      return fetchFile(source.path, maxBytes, deps.baseDir);
     case 'https':
       return fetchHttps(source.url, {
         limits,

@@ -1,25 +1,24 @@
 /**
  * Local file source, for the CLI (`validate`, `aggregate`, `plan` from a laptop). The size is checked before the
- * read, and the read itself is capped, so a file that grows meanwhile cannot blow the bound either.
+ * read, and the read itself is capped, so a file that grows meanwhile cannot blow the bound either. A relative path
+ * in a config is read from the config file's directory (`baseDir`), so a config means the same from any directory.
  */
 import { open } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { SourceError } from './errors';
 import type { TransportResult } from './transport';
 
-/** Reads a local file of at most `maxBytes`; throws {@link SourceError} when it is missing or too large. */
-export async function fetchFile(path: string, maxBytes: number): Promise<TransportResult> {
+/**
+ * Reads a local file of at most `maxBytes`; a relative `path` is read from `baseDir` (default: the current directory).
+ * Throws {@link SourceError} when it is missing or too large, naming the path as written and as resolved.
+ */
+export async function fetchFile(path: string, maxBytes: number, baseDir?: string): Promise<TransportResult> {
+  const resolved = baseDir === undefined || isAbsolute(path) ? resolve(path) : resolve(baseDir, path);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, 'r');
+    handle = await open(resolved, 'r');
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    throw new SourceError(
-      path,
-      e.code === 'ENOENT' ? 'not-found' : e.code === 'EACCES' ? 'access-denied' : 'unreachable',
-      `${e.code ?? 'error'}: ${e.message}`,
-      'check the path',
-      { cause: error },
-    );
+    throw openError(path, resolved, baseDir, error as NodeJS.ErrnoException);
   }
   try {
     const stat = await handle.stat();
@@ -51,4 +50,28 @@ export async function fetchFile(path: string, maxBytes: number): Promise<Transpo
   } finally {
     await handle.close();
   }
+}
+
+/** Why a file could not be opened, naming the path as written and as resolved, and the fix. */
+function openError(path: string, resolved: string, baseDir: string | undefined, e: NodeJS.ErrnoException): SourceError {
+  const relative = !isAbsolute(path);
+  const where = relative
+    ? `${resolved} (written "${path}", read from ${baseDir === undefined ? 'the current directory' : "the config file's directory"})`
+    : resolved;
+  // Node's message repeats the code and the path ("ENOENT: no such file or directory, open 'x'"): say it once.
+  const [reason, detail, fix]: [SourceError['reason'], string, string] =
+    e.code === 'ENOENT'
+      ? [
+          'not-found',
+          `no such file: ${where}`,
+          relative && baseDir !== undefined
+            ? "create the file, or correct the path: a relative path is read from the config file's directory, not the current one"
+            : 'create the file, or correct the path',
+        ]
+      : e.code === 'EACCES'
+        ? ['access-denied', `permission denied: ${where}`, 'make the file readable by this user']
+        : e.code === 'EISDIR'
+          ? ['unreachable', `a directory, not a file: ${where}`, 'name a file']
+          : ['unreachable', `cannot open ${where} (${e.code ?? e.message})`, 'check the path'];
+  return new SourceError(path, reason, detail, fix, { cause: e });
 }

@@ -7,6 +7,7 @@
 import type { Allowlist, Source } from '../config';
 import { type BuiltAllowlist, buildAllowlist } from '../core/allowlist';
 import { ConfigError } from '../core/errors';
+import type { DatedEntry } from '../core/expiry';
 import type { ExpiredEntry } from '../core/formats';
 import type { AllowlistReport, Desired, Provenance } from '../targets/types';
 import { SourceCache } from './cache';
@@ -20,6 +21,8 @@ export interface LoadedAllowlist {
   readonly counts: AllowlistReport['entries'];
   /** Entries left out because they expired. */
   readonly expired: readonly ExpiredEntry[];
+  /** Entries kept that carry an expiry (the engine lists those within the warning window). */
+  readonly dated: readonly DatedEntry[];
   /** The signed document's serial: the engine records it with `SerialStore.put` after every target applied. */
   readonly serial?: number;
   /** True when every source was unchanged and the previous build was reused (no parse). */
@@ -70,6 +73,7 @@ export async function loadAllowlist(
     provenance: fetched.map((f) => f.provenance),
     counts: built.counts,
     expired: built.expired,
+    dated: built.dated,
     ...(signed ? { serial: signed.serial } : {}),
     reused,
   };

@@ -3,7 +3,11 @@
  * plan's order. It maps between EC2 and the model and decides nothing: placement, ownership and order are the pure
  * planner's (core/plan-security-group.ts).
  *
- * - Observe: DescribeSecurityGroupRules filtered on the pool's group ids, every page; egress rules skipped; CIDRs
+ * - Observe: first DescribeSecurityGroups by the pool's group ids, because a rules filter on an id that does not exist
+ *   matches nothing and would plan a pool with a mistyped group as merely empty (issue 10, defect 4); EC2 answers a
+ *   missing id with `InvalidGroup.NotFound` (docs/aws-behaviour.md §18), which becomes a
+ *   {@link SecurityGroupNotFoundError} naming every missing group, so the run fails static at pre-flight
+ *   (docs/design.md P6). Then DescribeSecurityGroupRules filtered on the pool's group ids, every page; egress rules skipped; CIDRs
  *   canonicalised, since EC2 stores `100.68.0.18/18` as `100.68.0.0/18` and we compare by value (AWS-FACTS 14).
  *   Referenced prefix lists are looked up for their MaxEntries, which is what a reference costs in quota.
  * - Apply: one call per write step. Authorize carries the owner tag (TagSpecifications, `security-group-rule`,
@@ -15,12 +19,14 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   type EC2Client,
   type IpPermission,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { OWNER_TAG_KEY } from '../config';
+import { AllowlistSyncError } from '../core/errors';
 import {
   type AuthorizeWrite,
   type ObservedRule,
@@ -55,6 +61,28 @@ const FILTER_VALUES_MAX = 200;
 
 export { ApplyDeadlineError } from './types';
 
+/** EC2's answer to a DescribeSecurityGroups naming a group id that does not exist (in this account and Region). */
+const GROUP_NOT_FOUND = 'InvalidGroup.NotFound';
+
+/** Groups of a pool do not exist: the run writes nothing anywhere (fail static, docs/design.md P6). */
+export class SecurityGroupNotFoundError extends AllowlistSyncError {
+  override name = 'SecurityGroupNotFoundError';
+  constructor(
+    readonly targetId: string,
+    /** The pool's group ids that EC2 does not know, in config order. */
+    readonly missing: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    const groups = missing.length === 1 ? `security group ${missing[0]}` : `security groups ${missing.join(', ')}`;
+    super(
+      `${targetId}: ${groups} of the pool ${missing.length === 1 ? 'does' : 'do'} not exist in this account and ` +
+        `Region (EC2 ${GROUP_NOT_FOUND}); nothing was written: correct the group id in the target's groupIds ` +
+        '(securityGroups.existing.groupIds in a deployment config) or create the group, then run again',
+      options,
+    );
+  }
+}
+
 /** Keeps a pool of security groups equal to an allowlist. */
 export class SecurityGroupDriver implements TargetDriver<SecurityGroupObserved, SecurityGroupWrite> {
   readonly kind = 'security-groups' as const;
@@ -70,10 +98,14 @@ export class SecurityGroupDriver implements TargetDriver<SecurityGroupObserved, 
     this.targetId = securityGroupTargetId(target);
   }
 
-  /** Reads every ingress rule of the pool (all pages) and the size of every prefix list a rule references. */
+  /**
+   * Checks every group of the pool exists, then reads every ingress rule of the pool (all pages) and the size of every
+   * prefix list a rule references.
+   */
   async observe(): Promise<SecurityGroupObserved> {
     const rules: ObservedRule[] = [];
     const groupIds = [...new Set(this.target.groupIds)];
+    await this.requireGroups(groupIds);
     for (let i = 0; i < groupIds.length; i += FILTER_VALUES_MAX) {
       const values = groupIds.slice(i, i + FILTER_VALUES_MAX);
       let token: string | undefined;
@@ -148,6 +180,41 @@ export class SecurityGroupDriver implements TargetDriver<SecurityGroupObserved, 
     await this.ec2.send(
       new RevokeSecurityGroupIngressCommand({ GroupId: write.groupId, SecurityGroupRuleIds: [...write.ruleIds] }),
     );
+  }
+
+  /**
+   * Throws {@link SecurityGroupNotFoundError} unless every group exists. One DescribeSecurityGroups per 200 ids; on
+   * `InvalidGroup.NotFound` each id of that batch is asked alone, so the error names every missing group whatever
+   * form EC2's message takes (it names one id). Only the failing path costs the extra calls.
+   */
+  private async requireGroups(groupIds: readonly string[]): Promise<void> {
+    const missing: string[] = [];
+    let cause: unknown;
+    for (let i = 0; i < groupIds.length; i += FILTER_VALUES_MAX) {
+      const batch = groupIds.slice(i, i + FILTER_VALUES_MAX);
+      try {
+        missing.push(...(await this.absentGroups(batch)));
+      } catch (error) {
+        if ((error as { name?: unknown }).name !== GROUP_NOT_FOUND) throw error;
+        cause = error;
+        for (const id of batch) {
+          try {
+            missing.push(...(await this.absentGroups([id])));
+          } catch (one) {
+            if ((one as { name?: unknown }).name !== GROUP_NOT_FOUND) throw one;
+            missing.push(id);
+          }
+        }
+      }
+    }
+    if (missing.length > 0) throw new SecurityGroupNotFoundError(this.targetId, missing, { cause });
+  }
+
+  /** The ids of `ids` that a DescribeSecurityGroups answer leaves out (AWS errors instead; an emulator may not). */
+  private async absentGroups(ids: readonly string[]): Promise<string[]> {
+    const answer = await this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...ids] }));
+    const found = new Set((answer?.SecurityGroups ?? []).map((g) => g.GroupId));
+    return ids.filter((id) => !found.has(id));
   }
 
   private async prefixListSizes(ids: readonly string[]) {

@@ -7,6 +7,7 @@
  */
 import type { Target } from '../config';
 import { AllowlistSyncError } from '../core/errors';
+import type { ExpiryWarning } from '../core/expiry';
 import type { Cidr, Family } from '../core/prefix';
 import type { PrefixSet } from '../core/prefix-set';
 import type { PhaseTimes } from '../phases';
@@ -130,13 +131,38 @@ export type TargetStatus = 'unchanged' | 'changed' | 'refused' | 'failed' | 'deg
 /** Cap on the prefixes listed per target in a report; counts are always exact. */
 export const REPORT_PREFIX_CAP = 50;
 
+/** A count of prefixes and the first of them (at most {@link REPORT_PREFIX_CAP} unless the run asked for all). */
+export interface PrefixCount {
+  readonly count: number;
+  readonly prefixes: readonly string[];
+}
+
+/** An error in a report: its name and message, the override where there is one, the source it names if any. */
+export interface ErrorReport {
+  readonly name: string;
+  readonly message: string;
+  readonly override?: string;
+  /** The source that failed (a source, parse error): its location as printed everywhere. */
+  readonly source?: string;
+}
+
 /** One target's part of the report. */
 export interface TargetReport {
   readonly kind: Target['kind'];
   readonly targetId: string;
   readonly status: TargetStatus;
-  readonly added: { readonly count: number; readonly prefixes: readonly string[] };
-  readonly removed: { readonly count: number; readonly prefixes: readonly string[] };
+  /**
+   * A dry run: what the plan adds. An applying run: what was written (confirmed), which is less than the plan when
+   * the target stopped part-way (then `planned` says what it set out to do).
+   */
+  readonly added: PrefixCount;
+  /** Like `added`, for removals. */
+  readonly removed: PrefixCount;
+  /**
+   * Present on an applying run's target that did not write its whole plan (failed, or refused): the change it set out
+   * to make. `added`/`removed` then count only what was written.
+   */
+  readonly planned?: { readonly added: PrefixCount; readonly removed: PrefixCount };
   readonly unchanged: number;
   readonly drift: readonly Drift[];
   readonly capacity: Capacity;
@@ -149,7 +175,7 @@ export interface TargetReport {
    */
   readonly degraded?: boolean;
   /** Why it was refused or failed, with the override where there is one. */
-  readonly error?: { readonly name: string; readonly message: string; readonly override?: string };
+  readonly error?: ErrorReport;
   /** Something the operator should know that is not an error, e.g. verify still saw changes (eventual consistency). */
   readonly note?: string;
   readonly durationMs: number;
@@ -179,6 +205,8 @@ export interface Provenance {
 export interface AllowlistReport {
   readonly name: string;
   readonly status: TargetStatus;
+  /** How many sources the allowlist has in the config (`provenance` lists only those read). */
+  readonly sources?: number;
   readonly provenance: readonly Provenance[];
   readonly entries: {
     readonly read: { readonly 4: number; readonly 6: number };
@@ -187,7 +215,23 @@ export interface AllowlistReport {
   };
   readonly targets: readonly TargetReport[];
   /** A refusal or failure before any target was touched (source, parse, policy, guardrail). */
-  readonly error?: { readonly name: string; readonly message: string; readonly override?: string };
+  readonly error?: ErrorReport;
+  /** Entries that expire within the allowlist's `expiryWarningDays`; absent when none does. */
+  readonly expiring?: ExpiryWarning;
+  /**
+   * The change event this run put on the default EventBridge bus for the allowlist, and whether PutEvents took it;
+   * absent when the run emitted none (a dry run, a converged allowlist).
+   */
+  readonly event?: ChangeEventDelivery;
+}
+
+/** What became of an allowlist's change event. */
+export interface ChangeEventDelivery {
+  /** `Allowlist Applied`, `Allowlist Refused` or `Allowlist Failed`. */
+  readonly detailType: string;
+  /** False when PutEvents refused it or could not be called; the run's status is unchanged, the error says why. */
+  readonly delivered: boolean;
+  readonly error?: { readonly name: string; readonly message: string };
 }
 
 /** The report of one run. */
@@ -204,7 +248,16 @@ export interface RunReport {
   readonly phases?: PhaseTimes;
   /** `ok` when every target is unchanged, changed or planned; otherwise the worst status seen. */
   readonly status: 'ok' | 'degraded' | 'refused' | 'failed';
-  readonly summary: { readonly add: number; readonly remove: number; readonly unchanged: number };
+  /**
+   * Totals over every target: a dry run's are the plan; an applying run's count only what was written. `planned` is
+   * present when an applying run did not write everything it planned (a target failed or was refused).
+   */
+  readonly summary: {
+    readonly add: number;
+    readonly remove: number;
+    readonly unchanged: number;
+    readonly planned?: { readonly add: number; readonly remove: number };
+  };
   readonly forced?: { readonly reason: string };
   readonly allowlists: readonly AllowlistReport[];
 }

@@ -27,7 +27,7 @@ describe('command bundles load with their V8 code cache', () => {
   const load = () => loadBundle(file) as { exports: Record<string, unknown>; cache: string };
 
   it('uses the cache the build wrote for every command bundle, and loads what require would', () => {
-    for (const name of ['aggregate', 'validate', 'plan', 'invoke', 'sign']) {
+    for (const name of ['aggregate', 'validate', 'export', 'plan', 'invoke', 'sign', 'explain', 'diff']) {
       const bundle = path.join(ROOT, 'dist/bin/commands', `${name}.js`);
       const loaded = loadBundle(bundle);
       expect(loaded.cache, name).toBe('used');

@@ -83,7 +83,6 @@ describe('allowlist-sync diff (built CLI)', () => {
     ['a policy violation names its line', ['OLD', 'BROAD'], /broad\.txt:1: .*11\.0\.0\.0\/8/],
     ['one list only', ['OLD'], /expected two lists, OLD and NEW; got 1/],
     ['stdin twice', ['-', '-'], /standard input can be only one of them/],
-    ['--json with --markdown', ['--json', '--markdown', 'OLD', 'OLD'], /choose one/],
     ['a missing file', ['OLD', 'MISSING'], /cannot read .*missing\.txt/],
   ])('exits 1 with nothing on stdout for %s', (_, args, message) => {
     const paths: Record<string, string> = {
@@ -96,6 +95,13 @@ describe('allowlist-sync diff (built CLI)', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(message);
+  });
+
+  it('answers --json with --markdown with the JSON error object (exit 1), as every --json error', () => {
+    const run = cli(['diff', '--json', '--markdown', file('ok.txt', '11.0.0.0/24\n'), file('ok.txt', '11.0.0.0/24\n')]);
+    expect(run.status).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { command: 'diff', kind: 'usage' }, exitCode: 1 });
+    expect(run.stderr).toMatch(/choose one/);
   });
 
   it('has --help', () => {

@@ -2,15 +2,17 @@
  * Local stand-ins for AWS endpoints, on 127.0.0.1, for tests that run the CLI (in process or as a built process
  * pointed at them through AWS_ENDPOINT_URL): the Lambda Invoke REST API, and the WAFv2 JSON API backed by a FakeWafv2
  * (so a separate process drives the same stateful fake the in-process tests use), with the SSM JSON API backed by a
- * FakeSsm on the same endpoint (an applying run takes its run lock there). Plus an in-memory `Io`.
+ * FakeSsm on the same endpoint (an applying run takes its run lock there) and, optionally, EventBridge's PutEvents
+ * backed by a FakeEventBridge (an applying run puts its change events there). Plus an in-memory `Io`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetIPSetCommand, ListIPSetsCommand, UpdateIPSetCommand } from '@aws-sdk/client-wafv2';
 import type { Io } from '../../bin/commands/io';
-import type { FakeWafv2 } from '../fakes';
+import type { FakeEventBridge, FakeWafv2 } from '../fakes';
 import type { FakeSsm } from '../fakes/fake-ssm';
 
 /** A started local server. */
@@ -87,23 +89,30 @@ const SSM_COMMANDS: Record<string, new (input: never) => unknown> = {
   DeleteParameter: DeleteParameterCommand,
 };
 
+const EVENTS_COMMANDS: Record<string, new (input: never) => unknown> = { PutEvents: PutEventsCommand };
+
 /**
  * Emulates the WAFv2 JSON 1.1 API (POST / with `X-Amz-Target: AWSWAF_20190729.<Operation>`) by sending each request
  * through `fake.client`, so the fake's semantics (lock tokens, limits, write rate) apply to a separate process too.
  * Errors are AWS JSON errors: `{"__type": name, "Message": …}` with the fake's HTTP status. With `ssm`, SSM's JSON API
- * (`X-Amz-Target: AmazonSSM.<Operation>`) is served the same way from it.
+ * (`X-Amz-Target: AmazonSSM.<Operation>`) is served the same way from it, and with `events`, EventBridge's
+ * (`AWSEvents.PutEvents`).
  */
 export async function startWafEndpoint(
   fake: FakeWafv2,
   ssm?: FakeSsm,
+  events?: FakeEventBridge,
 ): Promise<LocalEndpoint & { operations: string[] }> {
   const operations: string[] = [];
   const server = createServer(async (req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const isSsm = ssm !== undefined && target.startsWith('AmazonSSM.');
-    const operation = target.replace(/^(AWSWAF_20190729|AmazonSSM)\./, '');
-    const Command = (isSsm ? SSM_COMMANDS : WAF_COMMANDS)[operation];
-    const client = (isSsm ? ssm.client : fake.client) as { send(command: never): Promise<unknown> };
+    const isEvents = events !== undefined && target.startsWith('AWSEvents.');
+    const operation = target.replace(/^(AWSWAF_20190729|AmazonSSM|AWSEvents)\./, '');
+    const Command = (isEvents ? EVENTS_COMMANDS : isSsm ? SSM_COMMANDS : WAF_COMMANDS)[operation];
+    const client = (isEvents ? events.client : isSsm ? ssm.client : fake.client) as {
+      send(command: never): Promise<unknown>;
+    };
     const input = JSON.parse((await body(req)) || '{}') as never;
     operations.push(operation);
     if (!Command) {

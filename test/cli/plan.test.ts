@@ -8,7 +8,7 @@ import { createPlanCommand } from '../../bin/commands/plan';
 import type { RuntimeConfig } from '../../lambda/config';
 import type { RunOptions } from '../../lambda/invocation';
 import type { RunReport } from '../../lambda/targets/types';
-import { FakeWafv2 } from '../fakes';
+import { FakeEventBridge, FakeWafv2 } from '../fakes';
 import { FakeSsm } from '../fakes/fake-ssm';
 import { refusedRunReport, runReport } from '../handler/helpers';
 import { CLI, ensureBuilt } from './built-cli';
@@ -148,6 +148,7 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
   let cli: string;
   let waf: FakeWafv2;
   let ssm: FakeSsm;
+  let events: FakeEventBridge;
   let endpoint: LocalEndpoint & { operations: string[] };
   let setId: string;
 
@@ -158,7 +159,8 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
     waf = new FakeWafv2({ maxAttempts: 1, enforceWriteRate: true });
     setId = waf.createIpSet({ scope: 'REGIONAL', name: 'partners-v4', family: 'IPV4', addresses: ['45.60.1.0/24'] }).Id;
     ssm = new FakeSsm();
-    endpoint = await startWafEndpoint(waf, ssm);
+    events = new FakeEventBridge({ grantedBuses: ['default'] });
+    endpoint = await startWafEndpoint(waf, ssm, events);
   });
   afterAll(() => endpoint.close());
 
@@ -217,11 +219,17 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
       'DeleteParameter /allowlist-sync/partners/lock',
     ]);
     expect(ssm.parameters.has('/allowlist-sync/partners/lock')).toBe(false);
+    // The apply put one change event on the default bus; the plans put none.
+    expect(applied.stdout).toContain('event "Allowlist Applied" sent to the default event bus');
+    expect(events.events.map((e) => [e.bus, e.detailType, e.detail.trigger, e.detail.added])).toEqual([
+      ['default', 'Allowlist Applied', 'cli', { count: 2, prefixes: ['11.22.33.0/24', '52.94.5.0/24'], omitted: 0 }],
+    ]);
 
     const again = await run(['plan', '--config', file]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Plan: 0 to add, 0 to remove, 3 unchanged.');
     expect(writes()).toBe(1);
+    expect(events.events).toHaveLength(1);
   });
 
   it('prints the RunReport as JSON with --json', async () => {
@@ -240,6 +248,10 @@ describe('the built CLI as a process, against a local WAFv2 endpoint backed by F
     expect(refused.stdout).toContain('Run refused: nothing was written.');
     expect(waf.calls.filter((c) => c.write).length).toBe(before);
     expect(waf.addresses(setId)).toHaveLength(3);
+    expect(events.events.at(-1)).toMatchObject({
+      detailType: 'Allowlist Refused',
+      detail: { status: 'refused', removed: { count: 2 } },
+    });
   });
 
   it('a bad config fails with exit 1 naming the field, before any AWS call', async () => {

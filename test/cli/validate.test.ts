@@ -64,12 +64,29 @@ describe('allowlist-sync validate (built CLI)', () => {
     expect(cli(['validate', '-'], hosts.join('\n')).stdout).toContain('1,001 IPv4 entries (does not fit 1000)');
   });
 
-  it('prints the policy violations as FILE:JSONPATH: message, exit 1, nothing on stdout', () => {
+  it('prints the policy violations as FILE:JSONPATH: message, exit 1, and with --json the JSON error object', () => {
     const doc = path.join(dir, 'bad.json');
     writeFileSync(doc, JSON.stringify({ version: 1, entries: [{ prefix: '8.8.8.8' }, { prefix: '169.254.169.254' }] }));
     const run = cli(['validate', '--json', '--format', 'allowlist', doc]);
     expect(run.status).toBe(1);
-    expect(run.stdout).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: {
+        command: 'validate',
+        kind: 'input',
+        name: 'PolicyError',
+        message: expect.stringContaining('breaks the entry policy in 1 place;'),
+        problems: [
+          {
+            where: `${doc}:entries[1].prefix`,
+            message: expect.stringContaining('"169.254.169.254/32" is inside 169.254.0.0/16'),
+            value: '169.254.169.254/32',
+            code: 'special-purpose',
+          },
+        ],
+      },
+      exitCode: 1,
+    });
+    expect(cli(['validate', '--format', 'allowlist', doc]).stdout).toBe('');
     expect(run.stderr.split('\n')[0]).toMatch(
       new RegExp(
         `^${doc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:entries\\[1\\]\\.prefix: "169\\.254\\.169\\.254/32" is inside 169\\.254\\.0\\.0/16`,

@@ -86,7 +86,25 @@ describe('entry policy', () => {
   it('tells the writer of an IPv4-mapped address to write the IPv4 address instead', () => {
     const [v] = violations(['::ffff:203.0.113.9']);
     expect(v!.message).toContain('IPv4-mapped');
-    expect(v!.message).toContain('write the IPv4 address');
+    expect(v!.message).toContain('write 203.0.113.9/32 in the list instead');
+  });
+
+  // Issue 10: the advice used to suggest 192.0.2.1/32, a documentation range this very policy refuses.
+  it.each([
+    ['::ffff:52.94.76.1', '52.94.76.1/32'],
+    ['::ffff:52.94.76.0/120', '52.94.76.0/24'],
+    ['::ffff:8.8.0.0/112', '8.8.0.0/16'],
+  ])('advises for %s a value the policy accepts (%s)', (entry, expected) => {
+    const [v] = violations([entry]);
+    const advised = /write (\S+) in the list instead/.exec(v!.message)?.[1];
+    expect(advised).toBe(expected);
+    expect(violations([advised!])).toEqual([]);
+  });
+
+  it('never advises a documentation range for a mapped range it cannot translate', () => {
+    const [v] = violations(['::fffe:0:0/95'], { minPrefixLength: { ipv4: 16, ipv6: 1 } });
+    expect(v!.message).toContain('IPv4-mapped');
+    expect(v!.message).not.toMatch(/192\.0\.2|198\.51\.100|203\.0\.113/);
   });
 
   it('explains how to lower a floor', () => {

@@ -22,9 +22,11 @@ function plan(add: string[], remove: string[], unchanged = 240): TargetPlan {
 function report(status: TargetStatus, dryRun: boolean, error?: ReturnType<typeof reportError>) {
   const target = buildTargetReport(plan(['1.2.3.0/24', '1.2.4.0/24', '1.2.5.0/24'], ['5.6.0.0/16']), {
     status,
-    writeCalls: dryRun ? 0 : 2,
+    // An applying run's refused target wrote nothing (pre-flight refused it): the engine says so with `written`.
+    writeCalls: dryRun || status === 'refused' ? 0 : 2,
     durationMs: 12,
     ...(error ? { error } : {}),
+    ...(!dryRun && status === 'refused' ? { written: { add: [], remove: [] } } : {}),
   });
   return buildRunReport({
     runId: 'run-1',
@@ -101,7 +103,7 @@ describe('formatPlanText', () => {
   it('prints a dry run like a terraform plan', () => {
     expect(formatPlanText(report('planned', true), { color: false })).toBe(
       [
-        'allowlist partners (243 prefixes, 0 source(s)) [planned]',
+        'allowlist partners (243 prefixes, 0 sources) [planned]',
         '  security-groups:sg-1,sg-2 [planned]',
         '    + 1.2.3.0/24',
         '    + 1.2.4.0/24',
@@ -133,5 +135,79 @@ describe('formatPlanText', () => {
     expect(colour).toContain('\x1b[32m    + 1.2.3.0/24\x1b[0m');
     expect(colour).toContain('\x1b[31m    - 5.6.0.0/16\x1b[0m');
     expect(formatPlanText(report('planned', true), { color: false })).not.toContain('\x1b[');
+  });
+});
+
+describe('a run that stops part-way (issue 10, defect 5)', () => {
+  const failedAfter = (written: { add: string[]; remove: string[] }, writeCalls: number) => {
+    const target = buildTargetReport(plan(['1.2.3.0/24', '1.2.4.0/24', '1.2.5.0/24'], ['5.6.0.0/16']), {
+      status: 'failed',
+      writeCalls,
+      durationMs: 12,
+      error: { name: 'ThrottlingException', message: 'Rate exceeded' },
+      written: { add: written.add as Cidr[], remove: written.remove as Cidr[] },
+    });
+    return buildRunReport({
+      runId: 'run-1',
+      dryRun: false,
+      trigger: 'cli',
+      startedAt: 0,
+      durationMs: 20,
+      allowlists: [
+        {
+          name: 'partners',
+          status: 'failed',
+          sources: 1,
+          provenance: [],
+          entries: { read: { 4: 4, 6: 0 }, prefixes: { 4: 243, 6: 0 }, expired: 0 },
+          targets: [target],
+        },
+      ],
+    });
+  };
+
+  it('counts what was written per target and in total, and keeps the plan apart', () => {
+    const r = failedAfter({ add: ['1.2.3.0/24'], remove: [] }, 1);
+    expect(r.allowlists[0]?.targets[0]).toMatchObject({
+      added: { count: 1, prefixes: ['1.2.3.0/24'] },
+      removed: { count: 0, prefixes: [] },
+      planned: { added: { count: 3 }, removed: { count: 1 } },
+    });
+    expect(r.summary).toEqual({ add: 1, remove: 0, unchanged: 240, planned: { add: 3, remove: 1 } });
+    const text = formatPlanText(r, { color: false });
+    expect(text).toContain('    written: 1 of 3 additions, 0 of 1 removal (1 write call)\n');
+    expect(text).toMatch(
+      /^Written before the run stopped: 1 added, 0 removed, 240 unchanged; not written: 2 to add, 1 to remove\.\nRun failed\.\n$/m,
+    );
+    expect(text).not.toContain('Applied:');
+  });
+
+  it('shows the plan and says nothing was written when no write call was sent', () => {
+    const text = formatPlanText(failedAfter({ add: [], remove: [] }, 0), { color: false });
+    expect(text).toMatch(/^Plan: 3 to add, 1 to remove, 240 unchanged\.\nRun failed: nothing was written\.\n$/m);
+  });
+
+  it('names the configured sources and the one that failed in the header', () => {
+    const r = buildRunReport({
+      runId: 'run-1',
+      dryRun: false,
+      trigger: 'cli',
+      startedAt: 0,
+      durationMs: 1,
+      allowlists: [
+        {
+          name: 'partners',
+          status: 'refused',
+          sources: 1,
+          provenance: [],
+          entries: { read: { 4: 0, 6: 0 }, prefixes: { 4: 0, 6: 0 }, expired: 0 },
+          targets: [],
+          error: { name: 'SourceError', message: 's3://b/k: not-found: …', source: 's3://b/k' },
+        },
+      ],
+    });
+    expect(formatPlanText(r, { color: false }).split('\n')[0]).toBe(
+      'allowlist partners (0 prefixes, 1 source, failed: s3://b/k) [refused]',
+    );
   });
 });

@@ -364,8 +364,15 @@ export function describeRules(state: Ec2State, input: Input): unknown {
   };
 }
 
-/** DescribeSecurityGroups, minimal: by GroupIds (all groups when omitted). */
+/**
+ * DescribeSecurityGroups by GroupIds (all groups when omitted). As EC2 does, one id that does not exist fails the whole
+ * call with `InvalidGroup.NotFound` naming that id, rather than returning the others: a pool with a mistyped group is
+ * an error, never an empty answer (issue 10, defect 4). Filters, names and pages are not modelled.
+ */
 export function describeGroups(state: Ec2State, input: Input): unknown {
+  for (const unmodelled of ['Filters', 'GroupNames', 'MaxResults', 'NextToken']) {
+    if (input[unmodelled] !== undefined) throw new UnsupportedByFake(`DescribeSecurityGroups ${unmodelled}`);
+  }
   const ids = (input.GroupIds as string[] | undefined) ?? Object.keys(state.groups);
   return {
     SecurityGroups: ids.map((id) => {

@@ -302,6 +302,16 @@ describe('FakeEc2 security groups', () => {
     });
   });
 
+  it('fails a DescribeSecurityGroups naming one missing group with InvalidGroup.NotFound, as EC2 does', async () => {
+    const ec2 = new FakeEc2();
+    const groupId = ec2.createSecurityGroup();
+    const error = await errorOf(
+      ec2.client.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId, 'sg-0000000000000dead'] })),
+    );
+    expect(error.name).toBe('InvalidGroup.NotFound');
+    expect(error.message).toBe("The security group 'sg-0000000000000dead' does not exist");
+  });
+
   it('reports what groups admit by port and by merged address range', async () => {
     const ec2 = new FakeEc2();
     const a = ec2.createSecurityGroup();

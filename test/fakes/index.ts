@@ -36,6 +36,7 @@
 export * from './cidr';
 export { Ec2View, ec2Error, type PortQuery, type RuleView, UnsupportedByFake } from './ec2-state';
 export * from './fake-ec2';
+export * from './fake-eventbridge';
 export * from './fake-wafv2';
 export {
   type CallRecord,

@@ -236,6 +236,7 @@ describe('the metrics', () => {
           'DriftFound',
           'DurationMs',
           'EntriesDesired',
+          'ExpiringEntries',
           'Failed',
           'QuotaHeadroom',
           'Refused',

@@ -5,6 +5,7 @@ import {
   generationParameterName as runtimeGenerationName,
   lockParameterName as runtimeLockName,
 } from '../../lambda/run-lock';
+import { FUNCTION_BUNDLING } from '../../lib/bundling-options';
 import { generationParameterName, lockParameterName, serialParameterName } from '../../lib/permissions';
 import { fullConfig, policyStatements, sampleConfig, synth } from './synth';
 
@@ -24,9 +25,9 @@ describe('the sync function, its triggers and its permissions', () => {
   }, LONG);
 
   const syncFunction = (t: Template) =>
-    Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs22.x' } }));
+    Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } }));
 
-  it('runs on nodejs22.x with reserved concurrency 1, JSON logs in a log group with retention, and a DLQ', () => {
+  it('runs on nodejs24.x with reserved concurrency 1, JSON logs in a log group with retention, and a DLQ', () => {
     const [[, fn]] = syncFunction(template) as [[string, { Properties: Record<string, unknown> }]];
     expect(fn.Properties).toMatchObject({
       ReservedConcurrentExecutions: 1,
@@ -40,6 +41,11 @@ describe('the sync function, its triggers and its permissions', () => {
       MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 3600,
     });
+  });
+
+  it('bundles for the Node version the runtime runs (node24 for nodejs24.x)', () => {
+    const [[, fn]] = syncFunction(template) as [[string, { Properties: { Runtime: string } }]];
+    expect(FUNCTION_BUNDLING.target).toBe(fn.Properties.Runtime.replace(/^nodejs(\d+)\.x$/, 'node$1'));
   });
 
   it('carries a RuntimeConfig that the function itself parses, with one target per configured filter', () => {
@@ -118,7 +124,6 @@ describe('the sync function, its triggers and its permissions', () => {
   it.each([
     ['ec2:AuthorizeSecurityGroupIngress', /security-group\/|security-group-rule\/\*/],
     ['ec2:RevokeSecurityGroupIngress', /security-group\/|security-group-rule\/\*/],
-    ['ec2:ModifySecurityGroupRules', /security-group\/|security-group-rule\/\*/],
     ['wafv2:UpdateIPSet', /IpSet/],
     ['wafv2:GetIPSet', /IpSet/],
     ['ec2:ModifyManagedPrefixList', /PrefixList/],
@@ -131,6 +136,7 @@ describe('the sync function, its triggers and its permissions', () => {
     ],
     ['ssm:PutParameter', /parameter\/allowlist-sync\/((partners|offices)\/(lock|generation)|offices\/serial)$/],
     ['ssm:DeleteParameter', /parameter\/allowlist-sync\/(partners|offices)\/lock$/],
+    ['events:PutEvents', /^arn:aws:events:us-east-1:111122223333:event-bus\/default$/],
   ])('grants %s only on the pool resources', (action, resource) => {
     const statements = policyStatements(template).filter(({ statement }) =>
       ([statement.Action].flat() as string[]).includes(action),

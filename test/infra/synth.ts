@@ -39,6 +39,39 @@ export function synth(configValue: unknown): { template: Template; stack: Allowl
   return { template: Template.fromStack(stack), stack, app };
 }
 
+/** A deployment config file of the repository (`config/<name>`), as JSON. */
+export function repositoryConfig(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(ROOT, 'config', name), 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Synthesizes one stack per environment, as `bin/app.ts` does, with cdk-nag's checks; returns each stack's template
+ * as CloudFormation JSON with its Region.
+ */
+export function synthAll(configValue: unknown): { stackName: string; region: string; template: unknown }[] {
+  const config = parseDeploymentConfig(configValue);
+  const app = new App({ context: appContext() });
+  const stacks = config.environments.map(
+    (environment) =>
+      [
+        environment,
+        new AllowlistSyncStack(app, stackNameOf(environment), {
+          config,
+          environment,
+          entry: FIXTURE_ENTRY,
+          deployRunId: 'test-run',
+        }),
+      ] as const,
+  );
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth();
+  return stacks.map(([environment, stack]) => ({
+    stackName: stack.stackName,
+    region: environment.region,
+    template: assembly.getStackByName(stack.stackName).template,
+  }));
+}
+
 /** Every IAM policy statement of the template, with the policy's logical id. */
 export function policyStatements(template: Template): { policy: string; statement: Record<string, unknown> }[] {
   const policies = template.findResources('AWS::IAM::Policy');

@@ -4,6 +4,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   EC2ServiceException,
   RevokeSecurityGroupIngressCommand,
@@ -11,7 +12,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OWNER_TAG_KEY, parseRuntimeConfigJson } from '../../lambda/config';
-import { ApplyDeadlineError, SecurityGroupDriver } from '../../lambda/targets/security-group';
+import {
+  ApplyDeadlineError,
+  SecurityGroupDriver,
+  SecurityGroupNotFoundError,
+} from '../../lambda/targets/security-group';
 import { type ApplyContext, StateConflictError } from '../../lambda/targets/types';
 import { ALLOWLIST, desired, pool } from '../core/security-group-model';
 import { FakeEc2 } from '../fakes';
@@ -30,7 +35,11 @@ describe('SecurityGroupDriver with aws-sdk-client-mock', () => {
   beforeEach(() => ec2.reset());
   afterEach(() => ec2.reset());
 
+  const groupsExist = (...ids: string[]) =>
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: ids.map((GroupId) => ({ GroupId })) });
+
   it('observes every page of ingress rules of the pool, canonical, skipping egress, with the owner tag read', async () => {
+    groupsExist(A, B);
     ec2
       .on(DescribeSecurityGroupRulesCommand)
       .resolvesOnce({
@@ -65,6 +74,7 @@ describe('SecurityGroupDriver with aws-sdk-client-mock', () => {
       });
     const driver = new SecurityGroupDriver(pool([A, B]), ALLOWLIST, { ec2: client });
     const observed = await driver.observe();
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => c.args[0].input)).toEqual([{ GroupIds: [A, B] }]);
     expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((c) => c.args[0].input)).toEqual([
       { Filters: [{ Name: 'group-id', Values: [A, B] }], MaxResults: 1000 },
       { Filters: [{ Name: 'group-id', Values: [A, B] }], MaxResults: 1000, NextToken: 'page-2' },
@@ -86,6 +96,7 @@ describe('SecurityGroupDriver with aws-sdk-client-mock', () => {
   });
 
   it('reads the MaxEntries of referenced prefix lists, which is what a reference costs in quota', async () => {
+    groupsExist(A, B);
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({
       SecurityGroupRules: [
         {
@@ -117,6 +128,42 @@ describe('SecurityGroupDriver with aws-sdk-client-mock', () => {
     const plan = driver.plan(desired(['10.0.0.0/24']), observed);
     expect(plan.writes.map((w) => [w.action, w.groupId])).toEqual([['authorize', B]]);
     expect(plan.drift.map((d) => d.cidr)).toEqual(['pl-1', 'sg-0000000f']);
+  });
+
+  it('names every group of the pool that EC2 says does not exist, and reads no rule of the pool', async () => {
+    const C = 'sg-0000000c';
+    ec2
+      .on(DescribeSecurityGroupsCommand)
+      .rejects(ec2Error('InvalidGroup.NotFound'))
+      .on(DescribeSecurityGroupsCommand, { GroupIds: [A] })
+      .resolves({ SecurityGroups: [{ GroupId: A }] });
+    const driver = new SecurityGroupDriver(pool([A, B, C]), ALLOWLIST, { ec2: client });
+    const error = await driver.observe().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecurityGroupNotFoundError);
+    expect(error).toMatchObject({ missing: [B, C], targetId: `security-groups:${A},${B},${C}` });
+    expect((error as Error).message).toContain(`security groups ${B}, ${C} of the pool do not exist`);
+    expect((error as Error).message).toContain('correct the group id');
+    // The pool, then each id alone to find which are missing.
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand).map((c) => c.args[0].input.GroupIds)).toEqual([
+      [A, B, C],
+      [A],
+      [B],
+      [C],
+    ]);
+    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)).toHaveLength(0);
+  });
+
+  it('treats a group left out of the DescribeSecurityGroups answer as missing too', async () => {
+    groupsExist(A);
+    const driver = new SecurityGroupDriver(pool([A, B]), ALLOWLIST, { ec2: client });
+    await expect(driver.observe()).rejects.toMatchObject({ name: 'SecurityGroupNotFoundError', missing: [B] });
+  });
+
+  it('lets any other DescribeSecurityGroups error propagate unchanged', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).rejects(ec2Error('UnauthorizedOperation'));
+    const driver = new SecurityGroupDriver(pool([A]), ALLOWLIST, { ec2: client });
+    await expect(driver.observe()).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(1);
   });
 
   it('sends one tagged authorize per group, then one revoke by rule ids, in that order', async () => {
@@ -287,6 +334,16 @@ describe('SecurityGroupDriver against FakeEc2', () => {
       name: 'StateConflictError',
       awsError: 'InvalidSecurityGroupRuleId.NotFound',
     });
+  });
+
+  it('fails observe for a pool with a group that does not exist, naming it, before any rule is read', async () => {
+    const fake = new FakeEc2();
+    const a = fake.createSecurityGroup();
+    const typo = 'sg-0000000000000beef';
+    const driver = new SecurityGroupDriver(pool([a, typo]), ALLOWLIST, { ec2: fake.client });
+    await expect(driver.observe()).rejects.toMatchObject({ name: 'SecurityGroupNotFoundError', missing: [typo] });
+    expect(fake.calls.map((c) => c.command)).not.toContain('DescribeSecurityGroupRules');
+    expect(fake.writes()).toHaveLength(0);
   });
 
   it('lets a persistent throttle propagate after the SDK retries, leaving the pool as it was', async () => {
