@@ -8,8 +8,13 @@
  * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
  * table and written to .bench/results.md.
  *
- * Usage: `npm run bench [-- --data DIR]`. Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no
- * Python on the 1M list: for trying it out).
+ * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate]`.
+ * Then the large run (bench/large-run.ts, docs/performance-large-run.md): 25 allowlists and 100,000 entries through
+ * the engine against the stateful fakes, in its own process (run with --expose-gc, so its memory is its own), written
+ * to .bench/large-run.md and appended here.
+ *
+ * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
+ * `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { generateV4, generateV6 } from './generate';
 
 const root = resolve(__dirname, '..', '..');
-const { values: flags } = parseArgs({ options: { data: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' } } });
 /** The real lists: the repository's own copies unless `--data DIR` names another folder of the same layout. */
 const data = resolve(flags.data ?? join(root, 'test', 'fixtures', 'lists'));
 const work = join(root, '.bench');
@@ -161,7 +166,29 @@ function peakMemoryMb(argv: string[]): number {
   return Math.round(kb / 1024);
 }
 
+/** Runs bench/large-run.js in a fresh process and returns the Markdown it wrote. */
+function largeRun(): string {
+  const r = spawnSync(process.execPath, ['--expose-gc', join(__dirname, 'large-run.js')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`the large run failed (exit ${r.status})`);
+  return readFileSync(join(work, 'large-run.md'), 'utf8');
+}
+
+function only(): string | undefined {
+  const value = flags.only;
+  if (value !== undefined && value !== 'large-run' && value !== 'aggregate') {
+    throw new Error(`--only ${value}: expected "large-run" or "aggregate"`);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
+  const part = only();
+  if (part === 'large-run') {
+    process.stdout.write(largeRun());
+    return;
+  }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' first (npm run bench does)`);
   if (!has('hyperfine')) throw new Error('hyperfine is not installed: apt-get install hyperfine iprange');
   const cases = prepare();
@@ -193,6 +220,7 @@ async function main(): Promise<void> {
     const { measureBundle } = require(bundle) as { measureBundle: () => Promise<{ table: string }> };
     lines.push('', (await measureBundle()).table);
   }
+  if (part === undefined) lines.push('', largeRun());
   const table = lines.join('\n');
   writeFileSync(join(work, 'results.md'), `${table}\n`);
   process.stdout.write(`${table}\n`);

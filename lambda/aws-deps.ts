@@ -59,7 +59,7 @@ export function createEngineDeps(config: RuntimeConfig, options: EngineDepsOptio
     sources,
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    load: (allowlist) => loadAllowlist(allowlist, sources),
+    load: (allowlist, onFetched) => loadAllowlist(allowlist, sources, onFetched ? { onFetched } : {}),
     // One factory per container: its WAF drivers share one write pace per Region across targets and runs.
     drivers: driverFactory({ ec2, wafv2 }),
     // Every applying run, the function's and the CLI's alike, takes the same lock (dry runs take none).

@@ -18,6 +18,7 @@ import { AllowlistSyncError } from './core/errors';
 import { checkCapacity, checkRemovalShare } from './core/guardrails';
 import type { Cidr } from './core/prefix';
 import { type ReportError, reportError } from './core/report';
+import { PhaseTimer } from './phases';
 import {
   type Desired,
   StateConflictError,
@@ -53,6 +54,8 @@ export interface ApplyTargetContext {
   readonly deadline: number;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** The run's phase timer: writes count as apply, a re-read after a conflict as observe and plan. @default a private one */
+  readonly phases?: PhaseTimer;
 }
 
 /** The outcome of one target's apply and verify. `plan` is the first plan: the change this run set out to make. */
@@ -86,6 +89,7 @@ export async function applyTarget(
   ctx: ApplyTargetContext,
 ): Promise<AppliedTarget> {
   const start = ctx.now();
+  const phases = ctx.phases ?? new PhaseTimer();
   let plan = first;
   let writeCalls = 0;
   let degraded = false;
@@ -112,14 +116,17 @@ export async function applyTarget(
     // Counted as they are sent: an attempt that throws has no result, yet its calls may have taken effect.
     let sent = 0;
     try {
-      const result = await driver.apply(plan, {
-        sleep: ctx.sleep,
-        now: ctx.now,
-        deadline: ctx.deadline,
-        onWriteCall: () => {
-          sent++;
-        },
-      });
+      const current = plan;
+      const result = await phases.time('apply', () =>
+        driver.apply(current, {
+          sleep: ctx.sleep,
+          now: ctx.now,
+          deadline: ctx.deadline,
+          onWriteCall: () => {
+            sent++;
+          },
+        }),
+      );
       writeCalls += result.writeCalls;
       wrote = true;
       break;
@@ -138,7 +145,8 @@ export async function applyTarget(
       }
       await ctx.sleep(CONFLICT_BACKOFF_MS[attempt - 1] ?? CONFLICT_BACKOFF_MS.at(-1) ?? 0);
       try {
-        plan = driver.plan(desired, await driver.observe());
+        const observed = await phases.time('observe', () => driver.observe());
+        plan = phases.timeSync('plan', () => driver.plan(desired, observed));
       } catch (observeError) {
         return stopped('failed', reportError(observeError));
       }
@@ -146,7 +154,7 @@ export async function applyTarget(
       if (refusal) return stopped('refused', reportError(refusal));
     }
   }
-  const note = await verify(driver, desired);
+  const note = await phases.time('verify', () => verify(driver, desired));
   const status: TargetStatus = !wrote ? 'unchanged' : degraded ? 'degraded' : 'changed';
   return done(status, note ? { note } : {});
 }

@@ -31,6 +31,7 @@ import {
 } from './core/report';
 import { applyTarget } from './engine-apply';
 import { DEFAULT_LOCK_WAIT_MS, holdAllowlist, LOCK_TTL_MARGIN_MS } from './engine-lock';
+import { type PhaseObserver, PhaseTimer } from './phases';
 import type { GenerationStore, Lease, RunLock } from './run-lock';
 import { loadAllowlist, type SourceDeps } from './sources';
 import type {
@@ -80,8 +81,12 @@ export interface EngineDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Writes must start before this many ms after the run started. @default 600000 (10 min) */
   readonly runBudgetMs?: number;
-  /** Loads one allowlist (fetch → parse → policy). @default `loadAllowlist(allowlist, sources)` */
-  readonly load?: (allowlist: Allowlist) => Promise<LoadedAllowlist>;
+  /**
+   * Loads one allowlist (fetch → parse → policy), calling `onFetched` when its bytes are in and parsing begins (the
+   * report's fetch and parse phases; a loader that never calls it has its whole time counted as fetch).
+   * @default `loadAllowlist(allowlist, sources, { onFetched })`
+   */
+  readonly load?: (allowlist: Allowlist, onFetched?: () => void) => Promise<LoadedAllowlist>;
   /**
    * Builds the driver of one target. @default `driverFactory({ ec2, wafv2, sleep, now })`, one per run: its drivers
    * share the run's clock and one WAF write pace per Region.
@@ -93,6 +98,10 @@ export interface EngineDeps {
   readonly generations?: GenerationStore;
   /** How long to wait for another run's lock. @default 60000 (`DEFAULT_LOCK_WAIT_MS`), never past the run budget */
   readonly lockWaitMs?: number;
+  /** A monotonic clock (ms) for the report's phase times; not `now`, which tests run as a virtual clock. @default performance.now */
+  readonly elapsed?: () => number;
+  /** Sees every interval of every phase (the bench samples memory with it). @default none */
+  readonly phaseObserver?: PhaseObserver;
   /**
    * The client that puts change events on the default bus (docs/expiry-and-events.md). @default none: no event is
    * sent and the report has no `event` fields
@@ -132,7 +141,11 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
     throw new ConfigError('run options', ['force.reason: a forced run needs a non-empty reason (--force REASON)']);
   }
   const sources: SourceDeps = deps.sources ?? { now: deps.now };
-  const load = deps.load ?? ((allowlist: Allowlist) => loadAllowlist(allowlist, sources));
+  const load =
+    deps.load ??
+    ((allowlist: Allowlist, onFetched?: () => void) =>
+      loadAllowlist(allowlist, sources, onFetched ? { onFetched } : {}));
+  const phases = new PhaseTimer(deps.elapsed, deps.phaseObserver);
   const clients = { ...(deps.ec2 ? { ec2: deps.ec2 } : {}), ...(deps.wafv2 ? { wafv2: deps.wafv2 } : {}) };
   // Loaded on demand: a caller that injects its drivers (tests, a future plugin) does not load every SDK driver.
   const drivers =
@@ -169,7 +182,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
     for (const allowlist of selected) {
       // Once the run is blocked it will write nothing: later allowlists are planned for the report without a lock.
       const guard = prepared.some(isBlocked) ? undefined : hold;
-      prepared.push(await prepareAllowlist(allowlist, load, drivers, deps, options, guard));
+      prepared.push(await prepareAllowlist(allowlist, { load, drivers, phases }, deps, options, guard));
     }
     if (!options.dryRun && generations && !prepared.some(isBlocked)) {
       // Before the first write: from here on, an older run queued on a lock is refused (see engine-lock.ts).
@@ -200,6 +213,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
           deadline: startedAt + budgetMs,
           now: deps.now,
           sleep: deps.sleep,
+          phases,
         });
         targets.push(
           buildTargetReport(outcome.plan, { ...outcome, durationMs: t.durationMs + outcome.durationMs }, cap),
@@ -242,6 +256,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
       trigger: options.trigger,
       startedAt,
       durationMs: deps.now() - startedAt,
+      phases: phases.snapshot(),
       ...(options.force ? { forced: { reason: options.force.reason } } : {}),
       allowlists: delivered,
     });
@@ -314,21 +329,35 @@ export function selectAllowlists(config: RuntimeConfig, names: readonly string[]
   return config.allowlists.filter((a) => wanted.has(a.name));
 }
 
+/** What preparing an allowlist runs with, besides the deps: the resolved loader and drivers, and the run's timer. */
+interface PrepareWith {
+  readonly load: NonNullable<EngineDeps['load']>;
+  readonly drivers: NonNullable<EngineDeps['drivers']>;
+  readonly phases: PhaseTimer;
+}
+
 async function prepareAllowlist(
   allowlist: Allowlist,
-  load: NonNullable<EngineDeps['load']>,
-  drivers: NonNullable<EngineDeps['drivers']>,
+  { load, drivers, phases }: PrepareWith,
   deps: EngineDeps,
   options: EngineOptions,
   hold: ((name: string) => Promise<PreparedAllowlist['error']>) | undefined,
 ): Promise<PreparedAllowlist> {
   let loaded: LoadedAllowlist;
+  const endFetch = phases.open('fetch');
+  let endParse: (() => void) | undefined;
   try {
-    loaded = await load(allowlist);
+    loaded = await load(allowlist, () => {
+      endFetch();
+      endParse = phases.open('parse');
+    });
   } catch (e) {
     // A bad or unreachable source is a refusal (fail static); anything else is a bug and fails.
     const status = e instanceof AllowlistSyncError ? 'refused' : 'failed';
     return { allowlist, error: { status, error: reportError(e) }, targets: [], refusals: [] };
+  } finally {
+    endFetch();
+    endParse?.();
   }
   // The lock comes before the first observe, so the plan is made on a state no other run is changing.
   const refused = await hold?.(allowlist.name);
@@ -339,7 +368,9 @@ async function prepareAllowlist(
     let driver: TargetDriver | undefined;
     try {
       driver = drivers(target, allowlist.name);
-      const plan = driver.plan(loaded.desired, await driver.observe());
+      const d = driver;
+      const observed = await phases.time('observe', () => d.observe());
+      const plan = phases.timeSync('plan', () => d.plan(loaded.desired, observed));
       targets.push({ target, driver, plan, targetId: plan.targetId, durationMs: deps.now() - start });
     } catch (e) {
       const targetId = driver?.targetId ?? `${target.kind}:?`;

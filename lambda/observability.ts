@@ -66,6 +66,7 @@ export function runLogEntry(report: RunReport, request?: RunRequest): Record<str
     dryRun: report.dryRun,
     status: report.status,
     durationMs: report.durationMs,
+    ...(report.phases ? { phases: report.phases } : {}),
     add: report.summary.add,
     remove: report.summary.remove,
     unchanged: report.summary.unchanged,

@@ -68,7 +68,9 @@ export class SyncOperations extends Construct {
       // The topic admits only the alarms it knows by name (allowAlarmsToPublish): an alarm without its name would
       // fire into nothing, so refuse to build one.
       if (!alarmNames.includes(`${props.alarmNamePrefix}-${alarm.node.id}`)) {
-        throw new Error(`alarm ${alarm.node.path} has no alarmName from alarmName(id): the alarm topic would refuse it`);
+        throw new Error(
+          `alarm ${alarm.node.path} has no alarmName from alarmName(id): the alarm topic would refuse it`,
+        );
       }
       alarm.addAlarmAction(notify);
       this.alarms.push(alarm);

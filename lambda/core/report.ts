@@ -123,6 +123,8 @@ export interface RunReportInput {
   /** ms since the epoch. */
   readonly startedAt: number;
   readonly durationMs: number;
+  /** Milliseconds per phase (lambda/phases.ts). */
+  readonly phases?: RunReport['phases'];
   readonly forced?: { readonly reason: string };
   readonly allowlists: RunReport['allowlists'];
 }
@@ -156,6 +158,7 @@ export function buildRunReport(input: RunReportInput): RunReport {
     trigger: input.trigger,
     startedAt: new Date(input.startedAt).toISOString(),
     durationMs: input.durationMs,
+    ...(input.phases ? { phases: input.phases } : {}),
     status,
     summary: { add, remove, unchanged, ...(partial ? { planned: { add: plannedAdd, remove: plannedRemove } } : {}) },
     ...(input.forced ? { forced: input.forced } : {}),

@@ -18,7 +18,7 @@ export {
   stampDocument,
 } from './integrity';
 export { DEFAULT_LIMITS, type FetchLimits, resolveLimits } from './limits';
-export { type LoadedAllowlist, loadAllowlist } from './load';
+export { type LoadedAllowlist, type LoadHooks, loadAllowlist } from './load';
 export { isRemoteLocation, sourceFromLocation } from './locate';
 export { locationOf, redactUrl } from './location';
 export { readLocation } from './read-location';

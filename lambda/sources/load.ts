@@ -29,8 +29,18 @@ export interface LoadedAllowlist {
   readonly reused: boolean;
 }
 
+/** Hooks of {@link loadAllowlist}. */
+export interface LoadHooks {
+  /** Called once every source is fetched and verified, as parsing begins (the run report's fetch/parse split). */
+  readonly onFetched?: () => void;
+}
+
 /** Fetches, verifies, parses, checks and aggregates one allowlist. Throws SourceError, ParseError or PolicyError. */
-export async function loadAllowlist(allowlist: Allowlist, deps: SourceDeps): Promise<LoadedAllowlist> {
+export async function loadAllowlist(
+  allowlist: Allowlist,
+  deps: SourceDeps,
+  hooks: LoadHooks = {},
+): Promise<LoadedAllowlist> {
   const limits = resolveLimits(deps.limits);
   const signedSources = allowlist.sources.filter(isSigned);
   if (signedSources.length > 1) {
@@ -55,6 +65,7 @@ export async function loadAllowlist(allowlist: Allowlist, deps: SourceDeps): Pro
     // Stops the sources still in flight when one failed: the run is refused anyway.
     controller.abort();
   }
+  hooks.onFetched?.();
   const { built, reused } = build(allowlist, fetched, new Date(deps.now()), deps.cache);
   const signed = fetched.find((f) => f.signed !== undefined)?.signed;
   return {

@@ -10,6 +10,7 @@ import { AllowlistSyncError } from '../core/errors';
 import type { ExpiryWarning } from '../core/expiry';
 import type { Cidr, Family } from '../core/prefix';
 import type { PrefixSet } from '../core/prefix-set';
+import type { PhaseTimes } from '../phases';
 
 /** Per-entry annotations carried to rule descriptions (from the structured allowlist format). */
 export interface EntryNote {
@@ -240,6 +241,11 @@ export interface RunReport {
   readonly trigger: 'schedule' | 's3' | 'manual' | 'deploy' | 'cli';
   readonly startedAt: string;
   readonly durationMs: number;
+  /**
+   * Milliseconds spent per phase (fetch, parse, observe, plan, apply, verify), summed over every allowlist and
+   * target; the rest of `durationMs` is the lock, pre-flight and the report (lambda/phases.ts).
+   */
+  readonly phases?: PhaseTimes;
   /** `ok` when every target is unchanged, changed or planned; otherwise the worst status seen. */
   readonly status: 'ok' | 'degraded' | 'refused' | 'failed';
   /**

@@ -156,6 +156,11 @@ export interface Operation<S> {
 export interface FakeServiceOptions {
   /** Attempts per `client.send`, emulating the SDK's retry loop; default 3 (the SDK's default). 1 disables retries. */
   maxAttempts?: number;
+  /**
+   * Past states kept for `stale-read` faults; default 64. Each is a whole copy of the state, so a large bench keeps
+   * none (0): a `stale-read` fault then throws, since the fake could not serve it. AWS's behaviour is unchanged.
+   */
+  historyLimit?: number;
 }
 
 const HISTORY_LIMIT = 64;
@@ -175,6 +180,7 @@ export abstract class FakeService<S, V> {
   /** States after each applied write, newest last, for `stale-read`. */
   private readonly history: S[] = [];
   private readonly maxAttempts: number;
+  private readonly historyLimit: number;
 
   protected constructor(
     private readonly service: 'ec2' | 'wafv2',
@@ -183,6 +189,7 @@ export abstract class FakeService<S, V> {
   ) {
     this.state = initial;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+    this.historyLimit = Math.max(0, options.historyLimit ?? HISTORY_LIMIT);
   }
 
   /** A read-only view over a state. */
@@ -310,8 +317,7 @@ export abstract class FakeService<S, V> {
   }
 
   private commit(draft: S, record: CallRecord): void {
-    this.history.push(this.state);
-    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    this.remember(this.state);
     this.state = draft;
     record.applied = true;
   }
@@ -320,12 +326,18 @@ export abstract class FakeService<S, V> {
   private foreignWrite(fn: (draft: S) => void): void {
     const draft = structuredClone(this.state);
     fn(draft);
-    this.history.push(this.state);
-    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    this.remember(this.state);
     this.state = draft;
   }
 
+  private remember(state: S): void {
+    if (this.historyLimit === 0) return;
+    this.history.push(state);
+    if (this.history.length > this.historyLimit) this.history.shift();
+  }
+
   private staleState(staleBy: number): S {
+    if (this.historyLimit === 0) throw new Error('stale-read fault injected into a fake built with historyLimit: 0');
     const index = this.history.length - Math.max(1, staleBy);
     return structuredClone(this.history[Math.max(0, index)] ?? this.state);
   }

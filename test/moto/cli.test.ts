@@ -2,7 +2,7 @@
  * The built CLI (`dist/bin/allowlist-sync.js`, a separate process) against moto: plan → apply → plan converged over a
  * pool of security groups, WAF IP sets and prefix lists in both families; a changed list; an unowned rule kept and
  * reported as drift; the change-size guardrail and a forced apply. Every count of write calls in a report is checked
- * against the writes moto recorded.
+ * against the writes moto recorded, and every change event the run put (`events:PutEvents`, issue 13) by its content.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +14,18 @@ import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, type RecordedCall, startMo
 import { addIngressRule, putObject } from '../support/moto-resources';
 import { type CliRun, runCli, writeConfigFile } from './cli-run';
 import {
+  appliedEvent,
   BUCKET,
   createWorld,
+  expectApplyWrites,
+  expectChangeEvents,
   expectedState,
   expectNoTargetCalls,
   KEY,
   LIST_V1,
   LIST_V2,
   listText,
+  refusedEvent,
   reportedWrites,
   targetState,
   targetWrites,
@@ -74,7 +78,7 @@ describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_C
     const apply = await run(['apply', '--config', config]);
     expect(apply.status, apply.stderr).toBe(0);
     expect(apply.report?.status).toBe('ok');
-    expect(targetWrites(apply.calls).length).toBe(reportedWrites(apply.report as RunReport));
+    expectApplyWrites(apply.report, apply.calls, [appliedEvent('partners')]);
     expect(reportedWrites(apply.report as RunReport)).toBeGreaterThan(0);
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V1));
 
@@ -82,6 +86,8 @@ describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_C
     expect(again.status, again.stderr).toBe(0);
     expect(again.report?.summary).toEqual({ add: 0, remove: 0, unchanged: 18 });
     expectNoWrites(again.calls);
+    // A plan is a dry run: no change event.
+    expectChangeEvents(again.calls, []);
   });
 
   it('applies a changed list (adds, removes, a re-split prefix) and converges', async () => {
@@ -98,7 +104,9 @@ describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_C
     const apply = await run(['apply', '--config', config]);
     expect(apply.status, apply.stderr).toBe(0);
     expect(apply.report?.status).toBe('ok');
-    expect(targetWrites(apply.calls).length).toBe(reportedWrites(apply.report as RunReport));
+    const [event] = expectApplyWrites(apply.report, apply.calls, [appliedEvent('partners')]);
+    expect(event?.added).toMatchObject({ count: 4, omitted: 0 });
+    expect(event?.removed).toMatchObject({ count: 2, omitted: 0 });
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V2));
     expect((await run(['plan', '--config', config])).status).toBe(0);
   });
@@ -112,6 +120,7 @@ describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_C
     const groups = apply.report?.allowlists[0]?.targets.find((t) => t.kind === 'security-groups');
     expect(JSON.stringify(groups?.drift)).toContain('81.2.69.160/27');
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V1, ['81.2.69.160/27']));
+    expectApplyWrites(apply.report, apply.calls, [appliedEvent('partners')]);
     // No write named the unowned rule's CIDR: it was never revoked.
     expect((await run(['plan', '--config', config])).status).toBe(0);
   });
@@ -128,24 +137,32 @@ describe.skipIf(!moto.available)('the built CLI against moto', { timeout: MOTO_C
     expect(refused.report?.status).toBe('refused');
     expect(JSON.stringify(refused.report)).toContain('GuardrailError');
     expect(targetWrites(refused.calls)).toEqual([]);
+    const [refusal] = expectApplyWrites(refused.report, refused.calls, [refusedEvent('partners')]);
+    expect(refusal?.removed).toMatchObject({ count: 3 });
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V1));
 
     const forced = await run(['apply', '--config', config, '--force', 'partner offboarding, ticket 4711']);
     expect(forced.status, forced.stderr).toBe(0);
     expect(forced.report?.forced).toEqual({ reason: 'partner offboarding, ticket 4711' });
-    expect(targetWrites(forced.calls).length).toBe(reportedWrites(forced.report as RunReport));
+    const [applied] = expectApplyWrites(forced.report, forced.calls, [appliedEvent('partners')]);
+    expect(applied?.forced).toEqual({ reason: 'partner offboarding, ticket 4711' });
     expect(await targetState(server.clients, world)).toEqual(expectedState(shrunk));
   });
 
-  it('refuses a hostile list from S3 before any call to a target', async () => {
+  it('refuses a hostile list from S3 before any call to a target; its one write is the Refused change event', async () => {
     const config = writeConfig(world);
     await putObject(server.clients, BUCKET, KEY, '52.94.76.0/22\n0.0.0.0/0\n');
     const apply = await run(['apply', '--config', config]);
     expect(apply.status).toBe(1);
     expect(apply.report?.allowlists[0]?.error?.name).toBe('PolicyError');
-    // The one call is the source read.
-    expect(apply.calls.map((c) => `${c.service} ${c.action}`)).toEqual([`s3 GET /${BUCKET}/${KEY}`]);
-    expectNoTargetCalls(apply.calls);
+    // The source read, then the change event (a notification on the default bus, not a write to any filter).
+    expect(apply.calls.map((c) => `${c.service} ${c.action}`)).toEqual([
+      `s3 GET /${BUCKET}/${KEY}`,
+      'events PutEvents',
+    ]);
+    const [event] = expectNoTargetCalls(apply.calls, [refusedEvent('partners')], apply.report);
+    expect(event?.error).toMatchObject({ name: 'PolicyError' });
+    expect(JSON.stringify(event?.error)).toContain('0.0.0.0/0');
   });
 });
 

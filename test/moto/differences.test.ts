@@ -16,17 +16,23 @@ import {
   ModifyManagedPrefixListCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
+import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../cli/built-cli';
 import { FakeEc2, FakeWafv2 } from '../fakes';
+import { FakeEventBridge } from '../fakes/fake-eventbridge';
 import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
 import { createGroupPool, createIpSet, createPrefixList } from '../support/moto-resources';
 
-/** What a row runs against: one group, one IPv4 prefix list (MaxEntries 3, holding 1.1.1.0/24), one IPv4 IP set. */
+/**
+ * What a row runs against: one group, one IPv4 prefix list (MaxEntries 3, holding 1.1.1.0/24), one IPv4 IP set, and
+ * the account's default event bus.
+ */
 interface Probe {
   readonly ec2: EC2Client;
   readonly waf: WAFV2Client;
+  readonly events: EventBridgeClient;
   readonly groupId: string;
   readonly prefixListId: string;
   readonly ipSet: { readonly name: string; readonly id: string };
@@ -83,6 +89,26 @@ const updateIpSet = async (p: Probe, addresses: string[], description?: string) 
   );
 };
 const ref = (p: Probe) => ({ Name: p.ipSet.name, Id: p.ipSet.id });
+/** One change event on the default bus, with `over` changed: the entry's ErrorCode, `ok`, or the call's error name. */
+const putEvent = (p: Probe, over: Partial<PutEventsRequestEntry>) =>
+  p.events
+    .send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: 'allowlist-sync',
+            DetailType: 'Allowlist Applied',
+            Detail: JSON.stringify({ version: 1, allowlist: 'partners' }),
+            EventBusName: 'default',
+            ...over,
+          },
+        ],
+      }),
+    )
+    .then(
+      (out) => out.Entries?.[0]?.ErrorCode ?? 'ok',
+      (e: Error) => e.name,
+    );
 const v4 = (n: number) => Array.from({ length: n }, (_, i) => `52.${i >> 8}.${i & 255}.0/24`);
 
 /** The rows of docs/verification.md's table, in its order. */
@@ -224,6 +250,19 @@ const DIFFERENCES: readonly Difference[] = [
     aws: '(none)',
     moto: 'partners',
   },
+  {
+    id: 'events-limits',
+    // PutEvents: an entry of 256 KB or more fails the call; a source starting with `aws.` and a detail type over 128
+    // characters fail their entry (EventBridge API reference, PutEvents and PutEventsRequestEntry).
+    run: async (p) =>
+      [
+        await putEvent(p, { Detail: JSON.stringify({ x: 'a'.repeat(256 * 1024) }) }),
+        await putEvent(p, { Source: 'aws.s3' }),
+        await putEvent(p, { DetailType: 'x'.repeat(129) }),
+      ].join(' '),
+    aws: 'ValidationException NotAuthorizedForSourceException InvalidArgument',
+    moto: 'ok ok ok',
+  },
 ];
 
 let server: MotoServer;
@@ -241,6 +280,7 @@ async function motoProbe(): Promise<Probe> {
   return {
     ec2: clients.ec2,
     waf: clients.wafv2,
+    events: clients.events,
     groupId,
     prefixListId: await createPrefixList(clients, 'partners-v4', 4, 3, ['1.1.1.0/24']),
     ipSet: await createIpSet(clients, 'partners-v4', 'IPV4'),
@@ -255,6 +295,7 @@ function fakeProbe(): Probe {
   return {
     ec2: ec2.client,
     waf: waf.client,
+    events: new FakeEventBridge().client,
     groupId: ec2.createSecurityGroup(),
     prefixListId: ec2.createPrefixList({ family: 4, maxEntries: 3, entries: ['1.1.1.0/24'], name: 'partners-v4' }),
     ipSet: { name: set.Name, id: set.Id },

@@ -2,7 +2,8 @@
  * The function's bundle, built exactly as the stack builds it, its handler invoked in this process with real events
  * against moto: the EventBridge Scheduler payload and a classic scheduled event, an S3 `Object Created` event, a
  * manual dry run, the change-size guardrail and a forced apply, a payload refused before any call. Every report's
- * write calls are checked against the writes moto recorded.
+ * write calls are checked against the writes moto recorded, and every change event the run put (`events:PutEvents`,
+ * issue 13) by its content.
  */
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,15 +28,18 @@ import {
   scheduledEvent,
 } from './function-bundle';
 import {
+  appliedEvent,
   BUCKET,
   createWorld,
+  type ExpectedEvent,
+  expectApplyWrites,
   expectedState,
   expectNoTargetCalls,
   KEY,
   LIST_V1,
   LIST_V2,
   listText,
-  reportedWrites,
+  refusedEvent,
   targetState,
   targetWrites,
   type World,
@@ -73,9 +77,13 @@ async function invoke(world: World, event: unknown, guardrails: Record<string, u
   return { ...outcome, report: outcome.response?.report ?? outcome.error?.report, calls };
 }
 
-function expectWritesRecorded(report: RunReport | undefined, calls: readonly RecordedCall[]): void {
-  expect(report).toBeDefined();
-  expect(targetWrites(calls).length).toBe(reportedWrites(report as RunReport));
+/** The report's write calls against moto's recorder, and the run's change events by content (see world.ts). */
+function expectWritesRecorded(
+  report: RunReport | undefined,
+  calls: readonly RecordedCall[],
+  events: readonly ExpectedEvent[] = [appliedEvent('partners')],
+) {
+  return expectApplyWrites(report, calls, events);
 }
 
 describe.skipIf(!moto.available)("the function's bundle against moto", { timeout: MOTO_CASE_TIMEOUT_MS }, () => {
@@ -96,6 +104,8 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     const second = await invoke(world, scheduledEvent(MOTO_REGION));
     expect(second.response?.summary).toBe('Applied: 0 added, 0 removed, 18 unchanged.');
     expect(targetWrites(second.calls)).toEqual([]);
+    // Converged: no change event either.
+    expectWritesRecorded(second.report, second.calls, []);
   });
 
   it('applies a changed list on the S3 Object Created event, and ignores an object no allowlist reads', async () => {
@@ -106,7 +116,8 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(changed.error).toBeUndefined();
     expect(changed.report?.trigger).toBe('s3');
     expect(changed.response?.summary).toBe('Applied: 12 added, 6 removed, 12 unchanged.');
-    expectWritesRecorded(changed.report, changed.calls);
+    const [event] = expectWritesRecorded(changed.report, changed.calls);
+    expect(event).toMatchObject({ trigger: 's3', added: { count: 4 }, removed: { count: 2 } });
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V2));
 
     const other = await invoke(world, s3ObjectCreatedEvent(BUCKET, 'someone-else.txt', MOTO_REGION));
@@ -141,12 +152,14 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(refused.error?.message).toMatch(/^Refused: /);
     expect(refused.report?.status).toBe('refused');
     expect(targetWrites(refused.calls)).toEqual([]);
+    expectWritesRecorded(refused.report, refused.calls, [refusedEvent('partners')]);
     expect(await targetState(server.clients, world)).toEqual(expectedState(LIST_V1));
 
     const forced = await invoke(world, { dryRun: false, force: { reason: 'partner offboarding' } }, guardrails);
     expect(forced.error).toBeUndefined();
     expect(forced.response?.summary).toBe('Applied: 0 added, 9 removed, 9 unchanged. Forced: partner offboarding.');
-    expectWritesRecorded(forced.report, forced.calls);
+    const [event] = expectWritesRecorded(forced.report, forced.calls);
+    expect(event?.forced).toEqual({ reason: 'partner offboarding' });
     expect(await targetState(server.clients, world)).toEqual(expectedState(shrunk));
   });
 
@@ -157,12 +170,18 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(rejected.calls).toEqual([]);
   });
 
-  it('refuses a hostile list in S3 with no call to a target', async () => {
+  it('refuses a hostile list in S3 with no call to a target; its one write is the Refused change event', async () => {
     await putObject(server.clients, BUCKET, KEY, '52.94.76.0/22\n52.94.76.5/22\n');
     const refused = await invoke(world, s3ObjectCreatedEvent(BUCKET, KEY, MOTO_REGION));
     expect(refused.error?.name).toBe('RunFailedError');
     expect(refused.report?.allowlists[0]?.error?.name).toBe('ParseError');
-    expectNoTargetCalls(refused.calls);
+    // The source read, then the change event (a notification on the default bus, not a write to any filter).
+    expect(refused.calls.map((c) => `${c.service} ${c.action}`)).toEqual([
+      `s3 GET /${BUCKET}/${KEY}`,
+      'events PutEvents',
+    ]);
+    const [event] = expectNoTargetCalls(refused.calls, [refusedEvent('partners')], refused.report);
+    expect(event).toMatchObject({ trigger: 's3', error: { name: 'ParseError' } });
   });
 
   it('applies a signed list when its signature lands, keeps its serial in SSM, and refuses a replayed older one', async () => {
@@ -209,5 +228,7 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(replayed.error?.name).toBe('RunFailedError');
     expect(replayed.report?.allowlists[0]?.error?.name).toBe('SourceError');
     expect(targetWrites(replayed.calls)).toEqual([]);
+    const [event] = expectNoTargetCalls(replayed.calls, [refusedEvent('partners')], replayed.report);
+    expect(event).toMatchObject({ error: { name: 'SourceError' } });
   });
 });

@@ -1,8 +1,11 @@
 /**
  * The hostile lists through the built CLI against moto: every case whose sources a config file can carry (inline,
  * file, and https served by the test server, whose CA the CLI process trusts through NODE_EXTRA_CA_CERTS), each as one
- * allowlist of ONE `apply` run. The run must refuse every allowlist with its case's error and make zero calls to
- * moto: an allowlist that loaded would be observed (EC2 and WAF reads), so one stray case shows in the recorder.
+ * allowlist of ONE `apply` run. The run must refuse every allowlist with its case's error, make zero calls to any
+ * target service (an allowlist that loaded would be observed: EC2 and WAF reads, so one stray case shows in the
+ * recorder), and write nothing but one change event per allowlist (issue 13: `events:PutEvents`, detail type
+ * `Allowlist Refused`, source `allowlist-sync`; a notification on the default bus, not a write to any filter), read
+ * back by content from the bodies moto recorded. A list the config schema refuses never starts a run: zero calls.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,7 +19,7 @@ import { FakeS3 } from '../fakes/fake-s3';
 import { FakeSsm } from '../fakes/fake-ssm';
 import { NOW } from '../sources/helpers';
 import { startTestServer, type TestServer } from '../sources/https-server';
-import { freePort, MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
+import { freePort, isPutEvents, MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
 import {
   casesOfKinds,
   createHostileWorld,
@@ -25,6 +28,7 @@ import {
   MILLION_LINES_NAME,
   writeMillionLines,
 } from './hostile-world';
+import { expectNoTargetCalls, refusedEvent } from './world';
 
 // A case the config schema refuses would refuse the whole file: those run on their own below.
 const CASES = casesOfKinds(['inline', 'file', 'https']).filter(([, c]) => c.error !== 'ConfigError');
@@ -32,6 +36,7 @@ const CONFIG_CASES = casesOfKinds(['inline', 'file', 'https']).filter(([, c]) =>
 let server: MotoServer;
 let https: TestServer;
 let dir: string;
+let checkedCalls = 0;
 
 beforeAll(async () => {
   if (!moto.available) return;
@@ -43,6 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([server?.stop(), https?.close()]);
+  if (moto.available) console.log(`moto tier (hostile lists, built CLI): ${checkedCalls} recorded API calls checked`);
 });
 
 describe.skipIf(!moto.available)(
@@ -56,7 +62,7 @@ describe.skipIf(!moto.available)(
       );
     });
 
-    it('refuses every case, each with its error, in one apply with zero calls to moto', async () => {
+    it('refuses every case, each with its error, in one apply: zero target calls, one Refused event each', async () => {
       await server.reset();
       const world = await createHostileWorld(server.clients);
       const closedPort = await freePort();
@@ -91,7 +97,17 @@ describe.skipIf(!moto.available)(
       const report = JSON.parse(run?.stdout ?? '{}') as RunReport;
       const got = report.allowlists.map((a) => `${a.name} ${a.error?.name}`);
       expect(got).toEqual(CASES.map(([, c, i]) => `case-${i} ${c.error}`));
-      expect(await server.calls()).toEqual([]);
+      const calls = await server.calls();
+      checkedCalls += calls.length;
+      // Every call is a PutEvents (the events of one run go in calls of at most 10), one Refused event per case.
+      expect(calls.filter((call) => !isPutEvents(call))).toEqual([]);
+      const events = expectNoTargetCalls(
+        calls,
+        CASES.map(([, , i]) => refusedEvent(`case-${i}`)),
+        report,
+      );
+      expect(events.map((e) => `${e.allowlist} ${(e.error as { name?: string } | undefined)?.name}`)).toEqual(got);
+      expect(new Set(events.map((e) => e.trigger))).toEqual(new Set(['cli']));
       await expectAppliedListKept(server.clients, world);
     });
 
@@ -121,6 +137,7 @@ describe.skipIf(!moto.available)(
       );
       expect(run?.code).toBe(1);
       expect(run?.stderr).toContain(config);
+      // Refused before a run exists: nothing is called, not even the bus.
       expect(await server.calls()).toEqual([]);
     });
   },

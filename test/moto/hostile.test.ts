@@ -1,11 +1,15 @@
 /**
- * Every hostile list of test/sources/hostile-cases.ts refused with ZERO calls to AWS, as counted by moto's recorder,
- * while the targets (a security group, a WAF IP set and a prefix list holding a previously applied list) live in moto.
+ * Every hostile list of test/sources/hostile-cases.ts refused with ZERO calls to any target service and no write but
+ * its one change event, as counted by moto's recorder, while the targets (a security group, a WAF IP set and a prefix
+ * list holding a previously applied list) live in moto. The change event (issue 13: `events:PutEvents` on the default
+ * bus, detail type `Allowlist Refused`, source `allowlist-sync`) is a notification, not a write to any filter; it is
+ * checked by its content, from the body moto recorded. A list refused by the config schema never starts a run: zero
+ * calls, no event.
  *
  * - Through the engine, every case: the sources are arranged as in test/sources/hostile.test.ts (the HTTPS test
  *   server, and the S3/SSM fakes where a case needs a fault moto cannot inject: a truncated or dripping body, a 500,
- *   an access denial), while the targets, the run lock and the generation store are moto's, as the function wires
- *   them (lambda/aws-deps.ts).
+ *   an access denial), while the targets, the run lock, the generation store and the event bus are moto's, as the
+ *   function wires them (lambda/aws-deps.ts).
  * - Through the function's bundle, as the stack builds it: every case whose sources are inline or a file (the ones
  *   a cold container can be given through its config alone), each as one allowlist of one container's run.
  *
@@ -25,7 +29,7 @@ import { FakeSsm } from '../fakes/fake-ssm';
 import { NOW } from '../sources/helpers';
 import { type Arranged, type CaseContext, HOSTILE_CASES, type HostileCase } from '../sources/hostile-cases';
 import { startTestServer, type TestServer } from '../sources/https-server';
-import { freePort, MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
+import { freePort, isPutEvents, MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
 import { prefixListEntries } from '../support/moto-resources';
 import { buildFunctionBundle, type FunctionBundle, lambdaContext } from './function-bundle';
 import {
@@ -37,6 +41,7 @@ import {
   MILLION_LINES_NAME,
   writeMillionLines,
 } from './hostile-world';
+import { appliedEvent, expectApplyWrites, expectNoTargetCalls, refusedEvent, targetWrites } from './world';
 
 let server: MotoServer;
 let https: TestServer;
@@ -91,9 +96,9 @@ async function runThroughEngine(c: Pick<HostileCase, 'arrange'>, index: number) 
     config = parseRuntimeConfig(configOf(arranged));
   } catch (error) {
     // Refused by the config schema: the engine never starts.
-    return { error, calls: await server.calls() };
+    return { error, report: undefined, calls: await server.calls() };
   }
-  const { ec2, wafv2, ssm: motoSsm } = server.clients;
+  const { ec2, wafv2, ssm: motoSsm, events } = server.clients;
   const report = await runEngine(
     config,
     { dryRun: false, trigger: 'cli' },
@@ -105,6 +110,7 @@ async function runThroughEngine(c: Pick<HostileCase, 'arrange'>, index: number) 
       sleep: async () => undefined,
       lock: new SsmRunLock(motoSsm, () => NOW),
       generations: new SsmGenerationStore(motoSsm),
+      eventBridge: events,
     },
   );
   const calls = await server.calls();
@@ -115,18 +121,19 @@ async function runThroughEngine(c: Pick<HostileCase, 'arrange'>, index: number) 
 const CONFIG_ONLY = casesOfKinds(['inline', 'file']).filter(([, c]) => c.error !== 'ConfigError');
 
 describe.skipIf(!moto.available)(
-  'hostile lists against moto: zero AWS calls',
+  'hostile lists against moto: zero target calls, one change event',
   { timeout: MOTO_CASE_TIMEOUT_MS },
   () => {
     it('writes a good list through the same world (the control case: the recorder sees the run)', async () => {
       await server.reset();
       world = await createHostileWorld(server.clients);
-      const { error, calls } = await runThroughEngine(
+      const { error, report, calls } = await runThroughEngine(
         { arrange: () => ({ sources: [{ kind: 'inline', entries: ['52.94.76.0/22'] }] }) },
         9999,
       );
       expect(error).toBeUndefined();
-      expect(calls.filter((c) => c.write && c.service !== 'ssm').length).toBeGreaterThan(0);
+      expect(targetWrites(calls).length).toBeGreaterThan(0);
+      expectApplyWrites(report, calls, [appliedEvent('partners')]);
       expect(await prefixListEntries(server.clients, world.prefixList)).toEqual(['52.94.76.0/22']);
       // The hostile cases start from the previously applied list again.
       await server.reset();
@@ -134,16 +141,24 @@ describe.skipIf(!moto.available)(
     });
 
     it.each(HOSTILE_CASES.map((c, i) => [c.name, c, i] as const))(
-      'refuses %s through the engine with zero calls to moto',
+      'refuses %s through the engine: zero target calls, only its Refused change event',
       async (_name, c, i) => {
-        const { error, calls } = await runThroughEngine(c, i);
+        const { error, report, calls } = await runThroughEngine(c, i);
         expect((error as { name?: string } | undefined)?.name).toBe(c.error);
-        expect(calls).toEqual([]);
+        if (c.error === 'ConfigError') {
+          // Refused before a run exists: nothing is called, not even the bus.
+          expect(calls).toEqual([]);
+        } else {
+          // The one call is the change event; the sources are the test server's and the fakes'.
+          expect(calls.map((call) => `${call.service} ${call.action}`)).toEqual(['events PutEvents']);
+          const [event] = expectNoTargetCalls(calls, [refusedEvent('partners')], report);
+          expect(event).toMatchObject({ status: 'refused', trigger: 'cli', error: { name: c.error } });
+        }
         await expectAppliedListKept(server.clients, world);
       },
     );
 
-    it("refuses every config-only case in one cold container of the function's bundle, with zero calls to moto", async () => {
+    it("refuses every config-only case in one cold container of the function's bundle: zero target calls, one Refused event each", async () => {
       // None of these is a ConfigError (one would fail the container's init for all); each is one allowlist.
       expect(CONFIG_ONLY.length).toBeGreaterThanOrEqual(20);
       const allowlists = CONFIG_ONLY.map(([, c, i]) => {
@@ -163,10 +178,19 @@ describe.skipIf(!moto.available)(
         () => undefined,
         (e: RunFailedError) => e,
       );
-      expect(await server.calls()).toEqual([]);
+      const calls = await server.calls();
+      checkedCalls += calls.length;
       expect(error?.name).toBe('RunFailedError');
       const got = error?.report.allowlists.map((a) => `${a.name} ${a.error?.name}`);
       expect(got).toEqual(CONFIG_ONLY.map(([, c, i]) => `case-${i} ${c.error}`));
+      // Every call is a PutEvents (the events of one run go in calls of at most 10), one Refused event per case.
+      expect(calls.filter((call) => !isPutEvents(call))).toEqual([]);
+      const events = expectNoTargetCalls(
+        calls,
+        CONFIG_ONLY.map(([, , i]) => refusedEvent(`case-${i}`)),
+        error?.report,
+      );
+      expect(events.map((e) => `${e.allowlist} ${(e.error as { name?: string } | undefined)?.name}`)).toEqual(got);
       await expectAppliedListKept(server.clients, world);
     });
   },

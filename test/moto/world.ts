@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { RunReport } from '../../lambda/targets/types';
-import type { MotoClients, RecordedCall } from '../support/moto';
+import { isPutEvents, type MotoClients, type RecordedCall, recordedEvents } from '../support/moto';
 import {
   createBucket,
   createGroupPool,
@@ -133,7 +133,98 @@ export function targetWrites(calls: readonly RecordedCall[]): RecordedCall[] {
   return calls.filter((c) => c.write && (c.service === 'ec2' || c.service === 'wafv2'));
 }
 
-/** Asserts that a run made no call at all to the targets' services, and no write anywhere. */
-export function expectNoTargetCalls(calls: readonly RecordedCall[]): void {
-  expect(calls.filter((c) => c.service === 'ec2' || c.service === 'wafv2' || c.write)).toEqual([]);
+/** The change event a run is expected to put for an allowlist (issue 13; docs/expiry-and-events.md). */
+export interface ExpectedEvent {
+  readonly allowlist: string;
+  readonly detailType: 'Allowlist Applied' | 'Allowlist Refused' | 'Allowlist Failed';
 }
+
+/** The allowlist's status an event of each detail type carries. */
+const STATUS_OF: Record<ExpectedEvent['detailType'], readonly string[]> = {
+  'Allowlist Applied': ['changed', 'degraded'],
+  'Allowlist Refused': ['refused'],
+  'Allowlist Failed': ['failed'],
+};
+
+/**
+ * Asserts, by content, that the run's `events:PutEvents` calls carried exactly the `expected` change events, in
+ * order: each from source `allowlist-sync` on the default bus, naming its allowlist, with the status its detail type
+ * means, in the fewest calls PutEvents' 10 entries a call allow; and, given the run's report, that the report records
+ * each one as delivered (and no event for any other allowlist). Returns the events' details.
+ */
+export function expectChangeEvents(
+  calls: readonly RecordedCall[],
+  expected: readonly ExpectedEvent[],
+  report?: RunReport,
+): Record<string, unknown>[] {
+  const events = recordedEvents(calls);
+  expect(events.map((e) => `${e.source} ${e.eventBusName} ${e.detailType}: ${e.detail.allowlist}`)).toEqual(
+    expected.map((e) => `allowlist-sync default ${e.detailType}: ${e.allowlist}`),
+  );
+  expect(calls.filter(isPutEvents).length).toBe(Math.ceil(expected.length / 10));
+  events.forEach((e, i) => {
+    expect(STATUS_OF[expected[i]?.detailType as ExpectedEvent['detailType']]).toContain(e.detail.status);
+    expect(e.detail.version).toBe(1);
+    if (report) expect(e.detail.runId).toBe(report.runId);
+  });
+  if (report) {
+    const byName = new Map(expected.map((e) => [e.allowlist, e.detailType]));
+    for (const a of report.allowlists) {
+      const detailType = byName.get(a.name);
+      expect(a.event, a.name).toEqual(detailType ? { detailType, delivered: true } : undefined);
+    }
+  }
+  return events.map((e) => e.detail);
+}
+
+/**
+ * Asserts an applying run's writes against moto's recorder: the report's write calls equal the EC2 and WAF writes
+ * moto recorded; every other write is the run lock's (SSM) or one of the `expected` change events; and an Applied
+ * event's per-target write calls add up to the same recorded writes. Returns the events' details.
+ */
+export function expectApplyWrites(
+  report: RunReport | undefined,
+  calls: readonly RecordedCall[],
+  expected: readonly ExpectedEvent[],
+): Record<string, unknown>[] {
+  expect(report).toBeDefined();
+  const run = report as RunReport;
+  expect(targetWrites(calls).length).toBe(reportedWrites(run));
+  const others = calls.filter((c) => c.write && !['ec2', 'wafv2', 'ssm'].includes(c.service) && !isPutEvents(c));
+  expect(others.map((c) => `${c.service} ${c.action}`)).toEqual([]);
+  const details = expectChangeEvents(calls, expected, run);
+  const eventWrites = details
+    .flatMap((d) => d.targets as { writeCalls: number }[])
+    .reduce((sum, t) => sum + t.writeCalls, 0);
+  expect(eventWrites).toBe(targetWrites(calls).length);
+  return details;
+}
+
+/**
+ * Asserts that a refused run made no call at all to the targets' services and wrote nothing but its change events
+ * (`events:PutEvents`: a notification on the account's default bus, not a write to any filter), which must be exactly
+ * `expected`; every target in them wrote nothing. Returns the events' details.
+ */
+export function expectNoTargetCalls(
+  calls: readonly RecordedCall[],
+  expected: readonly ExpectedEvent[],
+  report?: RunReport,
+): Record<string, unknown>[] {
+  expect(
+    calls
+      .filter((c) => c.service === 'ec2' || c.service === 'wafv2' || (c.write && !isPutEvents(c)))
+      .map((c) => `${c.service} ${c.action}`),
+  ).toEqual([]);
+  const details = expectChangeEvents(calls, expected, report);
+  for (const d of details) {
+    for (const t of d.targets as { writeCalls: number; added: number; removed: number }[]) {
+      expect([t.writeCalls, t.added, t.removed]).toEqual([0, 0, 0]);
+    }
+  }
+  return details;
+}
+
+/** The change event of an allowlist the run refused. */
+export const refusedEvent = (allowlist: string): ExpectedEvent => ({ allowlist, detailType: 'Allowlist Refused' });
+/** The change event of an allowlist the run changed. */
+export const appliedEvent = (allowlist: string): ExpectedEvent => ({ allowlist, detailType: 'Allowlist Applied' });

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -33,12 +34,43 @@ export const MOTO_REGION = 'eu-west-1';
 
 /** One request moto received, as its recorder saw it. */
 export interface RecordedCall {
-  /** The SigV4 service name: `ec2`, `wafv2`, `ssm`, `s3`. */
+  /** The SigV4 service name: `ec2`, `wafv2`, `ssm`, `s3`, `events`. */
   readonly service: string;
   /** The API action (`AuthorizeSecurityGroupIngress`, `UpdateIPSet`...); for S3, `GET /bucket/key` and the like. */
   readonly action: string;
   /** Whether the call can change state (anything but Describe/Get/List, or an S3 GET/HEAD). */
   readonly write: boolean;
+  /** The request body as sent (decoded text; empty when there was none): the change events' content is read from it. */
+  readonly body: string;
+}
+
+/** One entry of a recorded `events:PutEvents` call, as the run sent it (its Detail parsed). */
+export interface RecordedEvent {
+  readonly source: string;
+  readonly detailType: string;
+  /** The bus the entry names (`default` for the product's change events). */
+  readonly eventBusName: string | undefined;
+  readonly detail: Record<string, unknown>;
+}
+
+/** Whether a recorded call is an EventBridge PutEvents (the product's change events; docs/expiry-and-events.md). */
+export function isPutEvents(call: RecordedCall): boolean {
+  return call.service === 'events' && call.action === 'PutEvents';
+}
+
+/** Every entry of every recorded PutEvents call, in the order sent. */
+export function recordedEvents(calls: readonly RecordedCall[]): RecordedEvent[] {
+  return calls.filter(isPutEvents).flatMap((c) => {
+    const { Entries = [] } = JSON.parse(c.body) as {
+      Entries?: { Source: string; DetailType: string; EventBusName?: string; Detail: string }[];
+    };
+    return Entries.map((e) => ({
+      source: e.Source,
+      detailType: e.DetailType,
+      eventBusName: e.EventBusName,
+      detail: JSON.parse(e.Detail) as Record<string, unknown>,
+    }));
+  });
 }
 
 /** A running moto server and what the tests need from it. */
@@ -65,6 +97,7 @@ export interface MotoClients {
   readonly wafv2: WAFV2Client;
   readonly s3: S3Client;
   readonly ssm: SSMClient;
+  readonly events: EventBridgeClient;
 }
 
 /** Dummy credentials: moto accepts any; they must never be real ones. */
@@ -128,6 +161,7 @@ export function createClients(url: string): MotoClients {
     // Path-style: the bucket is not a subdomain of 127.0.0.1.
     s3: new S3Client({ ...config, forcePathStyle: true }),
     ssm: new SSMClient(config),
+    events: new EventBridgeClient(config),
   };
 }
 
@@ -154,15 +188,15 @@ function toCall(entry: RawEntry): RecordedCall {
     Object.entries(entry.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(header('authorization') ?? '')?.[1] ?? 'unknown';
   const target = header('x-amz-target');
+  const body = entry.body_encoded ? Buffer.from(entry.body ?? '', 'base64').toString('utf8') : (entry.body ?? '');
   if (target) {
     const action = target.slice(target.indexOf('.') + 1);
-    return { service, action, write: !/^(Get|List|Describe)/.test(action) };
+    return { service, action, write: !/^(Get|List|Describe)/.test(action), body };
   }
-  const body = entry.body_encoded ? Buffer.from(entry.body ?? '', 'base64').toString('utf8') : (entry.body ?? '');
   const queryAction = new URLSearchParams(body).get('Action') ?? new URL(entry.url).searchParams.get('Action');
-  if (queryAction) return { service, action: queryAction, write: !/^(Get|List|Describe)/.test(queryAction) };
+  if (queryAction) return { service, action: queryAction, write: !/^(Get|List|Describe)/.test(queryAction), body };
   const { pathname } = new URL(entry.url);
-  return { service, action: `${entry.method} ${pathname}`, write: !['GET', 'HEAD'].includes(entry.method) };
+  return { service, action: `${entry.method} ${pathname}`, write: !['GET', 'HEAD'].includes(entry.method), body };
 }
 
 /** A 127.0.0.1 port nothing listens on now (the OS picks it; it is closed again before moto binds it). */

@@ -1,0 +1,29 @@
+/** docs/performance-large-run.md describes the deployment the bench really builds, and its memory choice is the constant's. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { largeDeployment } from '../../bench/large-deployment';
+import { shapeTable } from '../../bench/large-run';
+import { FUNCTION_MEMORY_MB } from '../../lib/allowlist-sync';
+
+const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'performance-large-run.md'), 'utf8');
+
+describe('docs/performance-large-run.md', () => {
+  it("shows the split of the bench's deployment as bench/large-deployment.ts builds it", () => {
+    expect(doc).toContain(shapeTable(largeDeployment()));
+  });
+
+  it('names the default memory the construct uses', () => {
+    expect(doc).toContain(`## The function's default memory: ${FUNCTION_MEMORY_MB} MB`);
+  });
+
+  it('gives commands that exist: the bench script and its --only part', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.bench).toContain('dist/bench/run.js');
+    const run = readFileSync(join(__dirname, '..', '..', 'bench', 'run.ts'), 'utf8');
+    expect(doc).toContain('npm run bench -- --only large-run');
+    expect(run).toContain("value !== 'large-run'");
+  });
+});
