@@ -10,7 +10,17 @@ import { ensureBuilt } from '../cli/built-cli';
 import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, startMoto } from '../support/moto';
 import { createPrefixList, putObject } from '../support/moto-resources';
 import { runCli, writeConfigFile } from './cli-run';
-import { BUCKET, createWorld, KEY, listText, targetState, targetWrites, type World, worldConfig } from './world';
+import {
+  BUCKET,
+  createWorld,
+  expectApplyWrites,
+  KEY,
+  listText,
+  targetState,
+  targetWrites,
+  type World,
+  worldConfig,
+} from './world';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'allowlist-sync-moto-defects-'));
 let server: MotoServer;
@@ -44,10 +54,15 @@ describe.skipIf(!moto.available)("issue 10's defects against moto", { timeout: M
     expect(plan.stdout + plan.stderr).toContain(missing);
     expect(plan.calls.filter((c) => c.write)).toEqual([]);
 
-    const apply = await runCli(server, ['apply', '--config', file]);
+    const apply = await runCli(server, ['apply', '--config', file, '--json']);
     expect(apply.status).toBe(1);
     expect(apply.stdout + apply.stderr).toContain(missing);
     expect(targetWrites(apply.calls)).toEqual([]);
+    // Its one write besides the run lock's is the change event: the target failed at observe (docs/expiry-and-events.md).
+    const [event] = expectApplyWrites(apply.report, apply.calls, [
+      { allowlist: 'partners', detailType: 'Allowlist Failed' },
+    ]);
+    expect(JSON.stringify(event?.targets)).toContain(missing);
     expect(await targetState(server.clients, world)).toEqual({ groups: [], waf: [], prefixLists: [] });
   });
 
@@ -83,6 +98,15 @@ describe.skipIf(!moto.available)("issue 10's defects against moto", { timeout: M
     expect(targetWrites(json.calls).length).toBe(
       json.report?.allowlists[0]?.targets.reduce((sum, t) => sum + t.writeCalls, 0),
     );
+    // Its change event says it failed, with the same per-target write calls moto recorded.
+    const [event] = expectApplyWrites(json.report, json.calls, [
+      { allowlist: 'partners', detailType: 'Allowlist Failed' },
+    ]);
+    expect((event?.targets as { status: string }[] | undefined)?.map((t) => t.status)).toEqual([
+      'failed',
+      'changed',
+      'changed',
+    ]);
   });
 
   it('defect 5: the text of a run with a failed target does not say it applied the failed target', async () => {
