@@ -4,38 +4,22 @@
  * uploaded list is then read back by the sync's own S3 source with the public key pinned, so what the script
  * publishes is what a sync accepts.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { fetchSource } from '../../lambda/sources/fetch';
 import { CLI, ensureBuilt, ROOT } from '../cli/built-cli';
-import { commandRuns, externalTool } from '../support/external-tools';
+import { MOTO_CASE_TIMEOUT_MS, MOTO_REGION, type MotoServer, moto, startMoto } from '../support/moto';
 
-const moto = externalTool(
-  'moto',
-  () => commandRuns('python3', ['-c', 'import moto.server']),
-  "pip install 'moto[server]'",
-);
 const SCRIPT = path.join(ROOT, 'examples/gitops/publish.sh');
 const BUCKET = 'corp-allowlists';
-const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(!moto.available)('examples/gitops/publish.sh against moto S3', () => {
-  let server: ChildProcess | undefined;
-  let endpoint = '';
+  let server: MotoServer;
   let s3: S3Client;
   const dir = mkdtempSync(path.join(tmpdir(), 'gitops-'));
   const write = (name: string, value: unknown) => {
@@ -58,24 +42,16 @@ describe.skipIf(!moto.available)('examples/gitops/publish.sh against moto S3', (
 
   beforeAll(async () => {
     ensureBuilt();
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    server = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    s3 = new S3Client({ endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
-    // moto takes a few seconds to start on a busy machine: poll until it answers, at most a minute.
-    for (let i = 0; ; i++) {
-      try {
-        await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-        break;
-      } catch (error) {
-        if (i >= 120) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
+    // The project's moto harness: a free port on 127.0.0.1, the request recorder, stopped by its pid in afterAll.
+    server = await startMoto();
+    s3 = server.clients.s3;
+    await s3.send(
+      new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: MOTO_REGION } }),
+    );
     await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
-  }, 120_000);
-  afterAll(() => {
-    if (server?.pid !== undefined) process.kill(server.pid);
+  }, MOTO_CASE_TIMEOUT_MS);
+  afterAll(async () => {
+    await server?.stop();
   });
 
   const base = { version: 1, serial: 1, entries: [{ prefix: '11.22.33.0/24', note: 'Initech', owner: 'dave' }] };
@@ -114,10 +90,7 @@ describe.skipIf(!moto.available)('examples/gitops/publish.sh against moto S3', (
     const publicKey = readFileSync(path.join(dir, 'keys/public.pem'), 'utf8');
     const list = write('publish.json', next);
     const result = run(['publish', list], {
-      AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      ...server.env,
       ALLOWLIST_BUCKET: BUCKET,
       ALLOWLIST_KEY: 'partners.json',
       ALLOWLIST_SIGNING_KEY_PEM: privateKey,
@@ -151,15 +124,18 @@ describe.skipIf(!moto.available)('examples/gitops/publish.sh against moto S3', (
     expect(doc.entries).toEqual(next.entries);
   });
 
-  it('publish: refuses to run without a signing key, uploading nothing', () => {
+  it('publish: refuses to run without a signing key, uploading nothing', async () => {
+    await server.clearCalls();
     const result = run(['publish', write('nokey.json', next)], {
-      AWS_ENDPOINT_URL: endpoint,
+      ...server.env,
       ALLOWLIST_BUCKET: BUCKET,
       ALLOWLIST_KEY: 'nokey.json',
     });
     expect(result.status).toBe(64);
     expect(result.stderr).toContain('set ALLOWLIST_SIGNING_KEY_PEM or ALLOWLIST_SIGNING_KEY');
     expect(result.stdout).not.toContain('uploaded');
+    // moto's recorder: the script sent nothing at all.
+    expect(await server.calls()).toEqual([]);
   });
 });
 
