@@ -8,6 +8,7 @@
 import * as z from 'zod';
 import { ConfigError } from '../core/errors';
 import { DEFAULT_EXPIRY_WARNING_DAYS, MAX_EXPIRY_WARNING_DAYS } from '../core/expiry';
+import { FamiliesSchema, takenFamilies } from '../core/families';
 import { FormatSchema } from '../core/format';
 import { GuardrailsSchema } from '../core/guardrails';
 import { DEFAULT_POLICY, PolicySchema } from '../core/policy';
@@ -104,36 +105,78 @@ const prefixListId = z.string().regex(/^pl-[0-9a-f]{8,17}$/, 'a prefix list id l
 
 const ipSetRef = z.strictObject({ name: z.string().min(1).max(128), id: z.string().min(1).max(36) });
 
+/**
+ * The address families a target takes (docs/design.md P14): it is given only that part of the list, and the report
+ * says what it leaves out. @default both; a family with prefixes that the target cannot hold is then refused
+ */
+const families = FamiliesSchema.optional();
+
 /** A filter that the engine keeps equal to the allowlist. */
-export const TargetSchema = z.discriminatedUnion('kind', [
-  /** A pool of security groups; the prefixes are spread over them within the per-family rule quota. */
-  z.strictObject({
-    kind: z.literal('security-groups'),
-    groupIds: z.array(securityGroupId).min(1),
-    ports: z.array(PortRangeSchema).min(1),
-    /** Inbound rules per group the planner may use, per family (the AWS default quota is 60). */
-    rulesPerGroup: z
-      .strictObject({ ipv4: z.int().min(1).max(1000).default(60), ipv6: z.int().min(1).max(1000).default(60) })
-      .default({ ipv4: 60, ipv6: 60 }),
-  }),
-  /** A pool of WAF IP sets per family, referenced together by one rule. */
-  z.strictObject({
-    kind: z.literal('waf-ip-sets'),
-    scope: z.enum(['REGIONAL', 'CLOUDFRONT']),
-    ipv4: z.array(ipSetRef).default([]),
-    ipv6: z.array(ipSetRef).default([]),
-  }),
-  /** Managed prefix lists, one per family. */
-  z.strictObject({
-    kind: z.literal('prefix-lists'),
-    ipv4: prefixListId.optional(),
-    ipv6: prefixListId.optional(),
-    /** Grow MaxEntries up to this many when the list does not fit; absent = refuse instead. */
-    growUpTo: z.int().min(1).max(1000).optional(),
-  }),
-]);
+export const TargetSchema = z
+  .discriminatedUnion('kind', [
+    /** A pool of security groups; the prefixes are spread over them within the per-family rule quota. */
+    z.strictObject({
+      kind: z.literal('security-groups'),
+      groupIds: z.array(securityGroupId).min(1),
+      ports: z.array(PortRangeSchema).min(1),
+      /** Inbound rules per group the planner may use, per family (the AWS default quota is 60). */
+      rulesPerGroup: z
+        .strictObject({ ipv4: z.int().min(1).max(1000).default(60), ipv6: z.int().min(1).max(1000).default(60) })
+        .default({ ipv4: 60, ipv6: 60 }),
+      families,
+    }),
+    /** A pool of WAF IP sets per family, referenced together by one rule. */
+    z.strictObject({
+      kind: z.literal('waf-ip-sets'),
+      scope: z.enum(['REGIONAL', 'CLOUDFRONT']),
+      ipv4: z.array(ipSetRef).default([]),
+      ipv6: z.array(ipSetRef).default([]),
+      families,
+    }),
+    /** Managed prefix lists, one per family. */
+    z.strictObject({
+      kind: z.literal('prefix-lists'),
+      ipv4: prefixListId.optional(),
+      ipv6: prefixListId.optional(),
+      /** Grow MaxEntries up to this many when the list does not fit; absent = refuse instead. */
+      growUpTo: z.int().min(1).max(1000).optional(),
+      families,
+    }),
+  ])
+  .superRefine((target, ctx) => {
+    for (const issue of familyIssues(target)) ctx.addIssue({ code: 'custom', ...issue });
+  });
 /** One target. */
 export type Target = z.infer<typeof TargetSchema>;
+
+/**
+ * A prefix-list or WAF target whose `families` and configured lists or sets disagree: a family it takes needs a list
+ * (or at least one set) to go to, and a list or set of a family it leaves out would never be written.
+ */
+function familyIssues(target: z.output<typeof TargetSchema>): { path: (string | number)[]; message: string }[] {
+  if (target.kind === 'security-groups' || target.families === undefined || target.families.length === 0) return [];
+  const taken = takenFamilies(target);
+  const what = target.kind === 'prefix-lists' ? 'prefix list' : 'IP set';
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  for (const f of [4, 6] as const) {
+    const key = f === 4 ? 'ipv4' : 'ipv6';
+    const value = target[key];
+    const has = Array.isArray(value) ? value.length > 0 : value !== undefined;
+    const list = JSON.stringify(target.families);
+    if (taken.includes(f) && !has) {
+      issues.push({
+        path: ['families'],
+        message: `families ${list} takes ${key} but the target has no IPv${f} ${what}: add an IPv${f} ${what} ("${key}") to the target, or remove "${key}" from families`,
+      });
+    } else if (!taken.includes(f) && has) {
+      issues.push({
+        path: [key],
+        message: `families ${list} leaves ${key} out, so this IPv${f} ${what} would never be written: remove "${key}" from the target, or add "${key}" to families`,
+      });
+    }
+  }
+  return issues;
+}
 
 export { type Guardrails, GuardrailsSchema } from '../core/guardrails';
 
@@ -165,6 +208,17 @@ export const RuntimeConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.allowlists.forEach((a, i) => {
+      // policy.leaveOutFamilies says a family goes to no target: one that takes it (unset families: both) contradicts it.
+      for (const name of new Set(a.policy.leaveOutFamilies ?? [])) {
+        a.targets.forEach((t, j) => {
+          if (!takenFamilies(t).includes(name === 'ipv4' ? 4 : 6)) return;
+          ctx.addIssue({
+            code: 'custom',
+            path: ['allowlists', i, 'targets', j, 'families'],
+            message: `policy.leaveOutFamilies leaves ${name} out of every target, but this target takes ${name}${t.families ? '' : ' (families unset means both)'}: set families without "${name}", or remove "${name}" from policy.leaveOutFamilies`,
+          });
+        });
+      }
       if (seen.has(a.name)) {
         ctx.addIssue({
           code: 'custom',

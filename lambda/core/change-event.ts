@@ -10,7 +10,7 @@
  *
  * Pure: no SDK, no clock, no I/O.
  */
-import type { AllowlistReport, RunReport, TargetStatus } from './model';
+import type { AllowlistReport, LeftOut, RunReport, TargetStatus } from './model';
 
 /** The `source` of every change event. */
 export const CHANGE_EVENT_SOURCE = 'allowlist-sync';
@@ -66,6 +66,8 @@ export interface ChangeEventDetail {
     readonly added: number;
     readonly removed: number;
     readonly planned?: { readonly added: number; readonly removed: number };
+    /** A target limited to one family: the family it leaves out and how many prefixes (docs/design.md P14). */
+    readonly leftOut?: LeftOut;
     readonly writeCalls: number;
     readonly degraded?: true;
     readonly error?: ReportedError;
@@ -181,6 +183,7 @@ function buildDetail(
         added: t.added.count,
         removed: t.removed.count,
         ...(t.planned ? { planned: { added: t.planned.added.count, removed: t.planned.removed.count } } : {}),
+        ...(t.leftOut ? { leftOut: t.leftOut } : {}),
         writeCalls: t.writeCalls,
         ...(t.degraded ? { degraded: true as const } : {}),
         ...(e ? { error: e } : {}),

@@ -29,7 +29,8 @@ export const GuardrailsSchema = z
 /** The guardrails. */
 export type Guardrails = z.infer<typeof GuardrailsSchema>;
 
-export type GuardrailName = 'empty' | 'removal-share' | 'capacity';
+/** `families`: a family with prefixes that no target takes (lambda/core/families.ts, docs/design.md P14). */
+export type GuardrailName = 'empty' | 'removal-share' | 'capacity' | 'families';
 
 /** A pre-flight refusal: which guardrail, for which target, with the numbers and the override. */
 export class GuardrailError extends AllowlistSyncError {

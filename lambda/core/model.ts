@@ -79,6 +79,17 @@ export interface TargetPlan<W = unknown> {
   readonly degraded: boolean;
   /** The ordered write steps; empty when the target is converged. */
   readonly writes: readonly W[];
+  /**
+   * Set on a target limited to one family (`families`, docs/design.md P14): the family it does not take and how many
+   * of the list's prefixes that leaves out. The plan's other figures count only the family it takes.
+   */
+  readonly leftOut?: LeftOut;
+}
+
+/** The family a one-family target leaves out, and how many of the list's prefixes that is. */
+export interface LeftOut {
+  readonly family: Family;
+  readonly prefixes: number;
 }
 
 /** The outcome of one target in a run. */
@@ -120,6 +131,8 @@ export interface TargetReport {
    */
   readonly planned?: { readonly added: PrefixCount; readonly removed: PrefixCount };
   readonly unchanged: number;
+  /** A target limited to one family: the family it leaves out and its prefix count (see {@link TargetPlan.leftOut}). */
+  readonly leftOut?: LeftOut;
   readonly drift: readonly Drift[];
   readonly capacity: Capacity;
   readonly writeCalls: number;

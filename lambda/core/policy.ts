@@ -88,6 +88,11 @@ export const PolicySchema = z.strictObject({
   allowEmpty: z.boolean().default(DEFAULT_POLICY.allowEmpty),
   /** Refuse a list with more entries than this (before aggregation). @default 1,000,000 */
   maxEntries: z.int().positive().default(DEFAULT_POLICY.maxEntries),
+  /**
+   * Families whose prefixes may go to no target: every target must leave them out with its `families`
+   * (docs/design.md P14). @default none: a family with prefixes that no target takes refuses the run
+   */
+  leaveOutFamilies: z.array(z.enum(['ipv4', 'ipv6'])).optional(),
 });
 /** The entry policy. */
 export type Policy = z.infer<typeof PolicySchema>;

@@ -7,6 +7,7 @@ import { AllowlistSyncError } from './errors';
 import type { ExpiryWarning } from './expiry';
 import {
   type Drift,
+  type LeftOut,
   type PrefixCount,
   REPORT_PREFIX_CAP,
   type RunReport,
@@ -84,6 +85,7 @@ export function buildTargetReport(
     removed: counted(written ? written.remove : plan.remove),
     ...(written ? { planned: { added: counted(plan.add), removed: counted(plan.remove) } } : {}),
     unchanged: plan.unchanged,
+    ...(plan.leftOut ? { leftOut: plan.leftOut } : {}),
     drift: plan.drift,
     capacity: plan.capacity,
     writeCalls: outcome.writeCalls,
@@ -217,6 +219,7 @@ export function formatPlanText(report: RunReport, options: PlanTextOptions): str
           ),
         );
       }
+      if (t.leftOut && t.leftOut.prefixes > 0) lines.push(`    ${leftOutText(t.leftOut)}`);
       for (const d of t.drift) lines.push(yellow(`    ~ ${formatDrift(d)}`));
       if (t.error) lines.push(...formatError(t.error, '    ', yellow));
       // A failed (or conflict-refused) target can have made degraded steps before it stopped: say so.
@@ -273,6 +276,12 @@ function allowlistCounts(a: RunReport['allowlists'][number]): string {
   const prefixes = plural(a.entries.prefixes[4] + a.entries.prefixes[6], 'prefix', 'prefixes');
   const sources = plural(a.sources ?? a.provenance.length, 'source');
   return a.error?.source ? `${prefixes}, ${sources}, failed: ${a.error.source}` : `${prefixes}, ${sources}`;
+}
+
+/** `IPv4 only; 12 IPv6 prefixes left out` (docs/design.md P14). */
+export function leftOutText(leftOut: LeftOut): string {
+  const taken = leftOut.family === 4 ? 'IPv6' : 'IPv4';
+  return `${taken} only; ${plural(leftOut.prefixes, `IPv${leftOut.family} prefix`, `IPv${leftOut.family} prefixes`)} left out`;
 }
 
 function formatDrift(d: Drift): string {

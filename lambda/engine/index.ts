@@ -19,6 +19,7 @@ import type { Allowlist, RuntimeConfig, Target } from '../config';
 import { type AllowlistChanges, buildChangeEvent, type ChangeEvent } from '../core/change-event';
 import { AllowlistSyncError, ConfigError } from '../core/errors';
 import { type DatedEntry, EXPIRING_REPORT_CAP, findExpiring } from '../core/expiry';
+import { checkFamilies } from '../core/families';
 import { checkGuardrails, type GuardrailError, isForced } from '../core/guardrails';
 import type { AllowlistReport, Desired, Provenance, RunReport, TargetPlan, TargetReport } from '../core/model';
 import {
@@ -33,6 +34,7 @@ import { loadAllowlist, type SourceDeps } from '../sources';
 import type { TargetDriver } from '../targets/types';
 import { applyTarget } from './apply';
 import { sendChangeEvents } from './change-events';
+import { limitToFamilies } from './families';
 import { DEFAULT_LOCK_WAIT_MS, holdAllowlist, LOCK_TTL_MARGIN_MS } from './lock';
 import { type PhaseObserver, PhaseTimer } from './phases';
 import type { GenerationStore, Lease, RunLock } from './run-lock';
@@ -360,7 +362,8 @@ async function prepareAllowlist(
     const start = deps.now();
     let driver: TargetDriver | undefined;
     try {
-      driver = drivers(target, allowlist.name);
+      // A target limited to some families plans on its part of the list only (docs/design.md P14).
+      driver = limitToFamilies(drivers(target, allowlist.name), target);
       const d = driver;
       const observed = await phases.time('observe', () => d.observe());
       const plan = phases.timeSync('plan', () => d.plan(loaded.desired, observed));
@@ -380,6 +383,14 @@ async function prepareAllowlist(
       plans,
     },
     options,
+  );
+  refusals.push(
+    ...checkFamilies({
+      allowlist: allowlist.name,
+      policy: allowlist.policy,
+      desired: loaded.desired,
+      targets: targets.map((t, index) => ({ index, kind: t.target.kind, families: t.target.families, plan: t.plan })),
+    }),
   );
   for (const r of refusals) {
     const t = targets.find((x) => x.targetId === r.targetId);

@@ -116,6 +116,7 @@ function allowlistLogEntry(a: AllowlistReport): Record<string, unknown> {
       removed: t.removed.count,
       ...(t.planned ? { planned: { added: t.planned.added.count, removed: t.planned.removed.count } } : {}),
       unchanged: t.unchanged,
+      ...(t.leftOut ? { leftOut: t.leftOut } : {}),
       drift: t.drift.length,
       capacity: { needed: t.capacity.needed, available: t.capacity.available, unit: t.capacity.unit },
       writeCalls: t.writeCalls,
