@@ -4,16 +4,29 @@
  */
 import type { EntryMeta, Explanation } from '../../lambda/core/explain';
 import type { LiveFinding } from '../../lambda/core/explain-live';
+import type { FamilyName } from '../../lambda/core/families';
 import type { Cidr } from '../../lambda/core/prefix';
 
 /** One target's live answer. */
 export interface LiveAnswer extends LiveFinding {
   readonly kind: string;
+  /** Present when the target does not take the query's family: the families it takes (docs/design.md P14). */
+  readonly takes?: readonly FamilyName[];
+}
+
+/** A target whose `families` leave the query's family out. */
+export interface LeftOutBy {
+  /** Its index in the allowlist's `targets`. */
+  readonly target: number;
+  readonly kind: string;
+  readonly families: readonly FamilyName[];
 }
 
 /** One allowlist's answer about one address. */
 export interface AllowlistAnswer extends Explanation {
   readonly name: string;
+  /** The targets that never hold the query because they do not take its family; absent when every target does. */
+  readonly leftOutBy?: readonly LeftOutBy[];
   /** With `--live`: one answer per target, in config order. */
   readonly live?: readonly LiveAnswer[];
 }
@@ -68,13 +81,17 @@ function allowlistLines(a: AllowlistAnswer): string[] {
       lines.push(`      ${x.where}  ${x.prefix}  (${away}; ${x.commonPrefix} would hold both)${meta(x)}`);
     }
   }
+  for (const t of a.leftOutBy ?? []) {
+    lines.push(`    left out by targets[${t.target}] (${t.kind}): it takes ${t.families.join(', ')} only`);
+  }
   for (const t of a.live ?? []) lines.push(...liveLines(t));
   return lines;
 }
 
 function liveLines(t: LiveAnswer): string[] {
   const now = { yes: 'admits it now', partly: 'admits part of it now', no: 'does not admit it now' }[t.admits];
-  const lines = [`    live ${t.targetId}: ${now}`];
+  const takes = t.takes ? `; it takes ${t.takes.join(', ')} only, so this family is left out here` : '';
+  const lines = [`    live ${t.targetId}: ${now}${takes}`];
   for (const m of t.matches) {
     const rule = m.ruleId ? ` rule ${m.ruleId}` : '';
     const ports = m.ports ? ` ${m.ports}` : '';

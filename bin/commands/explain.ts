@@ -14,9 +14,11 @@ import type { Allowlist, Source } from '../../lambda/config';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { documentEntryMeta, explainPrefix, type SearchSource } from '../../lambda/core/explain';
 import { explainLive, type ObservedTarget } from '../../lambda/core/explain-live';
+import { takenFamilies } from '../../lambda/core/families';
 import { parseSource } from '../../lambda/core/formats';
 import type { Desired } from '../../lambda/core/model';
 import { type Cidr, parseCidr } from '../../lambda/core/prefix';
+import { limitToFamilies } from '../../lambda/engine/families';
 import type { SourceDeps } from '../../lambda/sources/fetch';
 import type { TargetDriver } from '../../lambda/targets/types';
 import { reportError, UsageError } from './args';
@@ -168,7 +170,8 @@ async function observeAll(loaded: readonly Loaded[], deps: ExplainDeps): Promise
   for (const l of loaded) {
     const list: Observed[] = [];
     for (const target of l.allowlist.targets) {
-      const driver = deps.drivers(target, l.allowlist.name);
+      // Planned on the target's families only, as a run plans it (docs/design.md P14).
+      const driver = limitToFamilies(deps.drivers(target, l.allowlist.name), target);
       const observed = await driver.observe();
       list.push({
         target: { kind: target.kind, observed } as ObservedTarget,
@@ -187,12 +190,26 @@ function explainQuery(
 ): AddressReport {
   const allowlists = loaded.map((l): AllowlistAnswer => {
     const answer = explainPrefix(query, l.desired.set, l.sources);
+    const family = query.includes(':') ? 6 : 4;
+    // Targets whose `families` leave the query's family out: they never hold it, whatever the list says.
+    const leftOutBy = l.allowlist.targets.flatMap((t, index) =>
+      takenFamilies(t).includes(family) ? [] : [{ target: index, kind: t.kind, families: t.families ?? [] }],
+    );
     const targets = live?.get(l.allowlist.name);
-    const liveAnswers: LiveAnswer[] | undefined = targets?.map((t) => ({
-      kind: t.target.kind,
-      ...explainLive(query, l.allowlist.name, t.target, t.plan),
-    }));
-    return { name: l.allowlist.name, ...answer, ...(liveAnswers ? { live: liveAnswers } : {}) };
+    const liveAnswers: LiveAnswer[] | undefined = targets?.map((t, index) => {
+      const notTaken = leftOutBy.find((x) => x.target === index);
+      return {
+        kind: t.target.kind,
+        ...explainLive(query, l.allowlist.name, t.target, t.plan),
+        ...(notTaken ? { takes: notTaken.families } : {}),
+      };
+    });
+    return {
+      name: l.allowlist.name,
+      ...answer,
+      ...(leftOutBy.length > 0 ? { leftOutBy } : {}),
+      ...(liveAnswers ? { live: liveAnswers } : {}),
+    };
   });
   return { query, admitted: allowlists.some((a) => a.admitted === 'yes'), allowlists };
 }
