@@ -16,6 +16,7 @@ import {
   zodIssues,
 } from '../lambda/config';
 import { ConfigError } from '../lambda/core/errors';
+import { FamiliesSchema } from '../lambda/core/families';
 import { CredentialBindingSchema, CredentialSchema, credentialIssues, ForwardedIpSchema } from './credential-config';
 
 const name = z
@@ -63,6 +64,8 @@ export const SecurityGroupsSchema = z
         rulesPerGroup: rulesPerGroup.optional(),
       })
       .optional(),
+    /** The families the pool takes, e.g. `["ipv4"]` in an IPv4-only VPC (docs/design.md P14). @default both */
+    families: FamiliesSchema.optional(),
   })
   .superRefine((value, ctx) => {
     if ((value.create === undefined) === (value.existing === undefined)) {
@@ -86,8 +89,27 @@ export const WafIpSetsSchema = z
     webAcl: z.boolean().default(false),
     /** Bind a partner's credential to this allowlist's sets (docs/credential-binding.md). @default none */
     credential: CredentialSchema.optional(),
+    /** The families the pool takes; each needs its sets and no other family may have any. @default both */
+    families: FamiliesSchema.optional(),
   })
   .superRefine((value, ctx) => {
+    for (const f of ['ipv4', 'ipv6'] as const) {
+      if (value.families === undefined || value.families.length === 0) break;
+      const count = value.setsPerFamily[f];
+      if (value.families.includes(f) && count === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['families'],
+          message: `families takes ${f} but setsPerFamily.${f} is 0: create at least 1 ${f} set, or remove "${f}" from families`,
+        });
+      } else if (!value.families.includes(f) && count > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['setsPerFamily', f],
+          message: `families leaves ${f} out, so these ${count} set(s) would never be written: set setsPerFamily.${f} to 0, or add "${f}" to families`,
+        });
+      }
+    }
     if (value.setsPerFamily.ipv4 + value.setsPerFamily.ipv6 === 0) {
       ctx.addIssue({ code: 'custom', path: ['setsPerFamily'], message: 'create at least one IP set (ipv4 or ipv6)' });
     }
@@ -135,8 +157,28 @@ export const PrefixListsSchema = z
     ipv6: prefixListFamily.optional(),
     /** Let the function grow MaxEntries up to this when the list does not fit. @default refuse instead */
     growUpTo: z.int().min(1).max(1000).optional(),
+    /** The families the lists take; each needs its list and no other family may have one. @default both */
+    families: FamiliesSchema.optional(),
   })
-  .refine((p) => p.ipv4 !== undefined || p.ipv6 !== undefined, { message: 'create "ipv4", "ipv6" or both' });
+  .refine((p) => p.ipv4 !== undefined || p.ipv6 !== undefined, { message: 'create "ipv4", "ipv6" or both' })
+  .superRefine((p, ctx) => {
+    for (const f of ['ipv4', 'ipv6'] as const) {
+      if (p.families === undefined || p.families.length === 0) break;
+      if (p.families.includes(f) && p[f] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['families'],
+          message: `families takes ${f} but no ${f} list is created: add "${f}": { "maxEntries": … }, or remove "${f}" from families`,
+        });
+      } else if (!p.families.includes(f) && p[f] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [f],
+          message: `families leaves ${f} out, so this list would never be written: remove "${f}", or add "${f}" to families`,
+        });
+      }
+    }
+  });
 /** The prefix lists of an allowlist. */
 export type PrefixListsConfig = z.infer<typeof PrefixListsSchema>;
 

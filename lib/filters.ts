@@ -16,6 +16,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ram from 'aws-cdk-lib/aws-ram';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import type { FamilyName } from '../lambda/core/families';
 import type { DeployAllowlist, ForwardedIpConfig } from './deployment-config';
 import type { ProvisionedAllowlist } from './runtime-config';
 
@@ -81,7 +82,7 @@ export class AllowlistFilterSet extends Construct {
       }
       provisioned = {
         ...provisioned,
-        securityGroups: { groupIds, ports, ...(rulesPerGroup ? { rulesPerGroup } : {}) },
+        securityGroups: { groupIds, ports, ...(rulesPerGroup ? { rulesPerGroup } : {}), ...familiesOf(sg) },
       };
     } else if (sg?.existing) {
       const { groupIds, ports, rulesPerGroup } = sg.existing;
@@ -90,7 +91,7 @@ export class AllowlistFilterSet extends Construct {
       }
       provisioned = {
         ...provisioned,
-        securityGroups: { groupIds, ports, ...(rulesPerGroup ? { rulesPerGroup } : {}) },
+        securityGroups: { groupIds, ports, ...(rulesPerGroup ? { rulesPerGroup } : {}), ...familiesOf(sg) },
       };
     }
 
@@ -120,6 +121,7 @@ export class AllowlistFilterSet extends Construct {
           scope: waf.scope,
           ipv4: sets.ipv4.map((s) => ({ name: s.name!, id: s.attrId })),
           ipv6: sets.ipv6.map((s) => ({ name: s.name!, id: s.attrId })),
+          ...familiesOf(waf),
         },
       };
       if (waf.ruleGroup) {
@@ -164,7 +166,7 @@ export class AllowlistFilterSet extends Construct {
       }
       provisioned = {
         ...provisioned,
-        prefixLists: { ...ids, ...(pl.growUpTo !== undefined ? { growUpTo: pl.growUpTo } : {}) },
+        prefixLists: { ...ids, ...(pl.growUpTo !== undefined ? { growUpTo: pl.growUpTo } : {}), ...familiesOf(pl) },
       };
     }
 
@@ -266,4 +268,9 @@ function blockingWebAcl(
 
 function metricName(allowlist: string): string {
   return `allowlist-sync-${allowlist}`.replace(/[^A-Za-z0-9_-]/g, '-');
+}
+
+/** A filter's `families`, passed on to its RuntimeConfig target only when set (unset: both, docs/design.md P14). */
+function familiesOf(filter: { readonly families?: FamilyName[] | undefined }): { families?: FamilyName[] } {
+  return filter.families ? { families: filter.families } : {};
 }

@@ -5,6 +5,7 @@
  */
 import { CONFIG_ENV, type PortRange, parseRuntimeConfig, type RuntimeConfigInput } from '../lambda/config';
 import { ConfigError } from '../lambda/core/errors';
+import type { FamilyName } from '../lambda/core/families';
 import type { DeployAllowlist } from './deployment-config';
 
 /** One allowlist with the ids of its filters (tokens at synth, real ids at deploy). */
@@ -14,13 +15,20 @@ export interface ProvisionedAllowlist {
     readonly groupIds: string[];
     readonly ports: PortRange[];
     readonly rulesPerGroup?: { ipv4: number; ipv6: number };
+    readonly families?: FamilyName[];
   };
   readonly wafIpSets?: {
     readonly scope: 'REGIONAL' | 'CLOUDFRONT';
     readonly ipv4: { name: string; id: string }[];
     readonly ipv6: { name: string; id: string }[];
+    readonly families?: FamilyName[];
   };
-  readonly prefixLists?: { readonly ipv4?: string; readonly ipv6?: string; readonly growUpTo?: number };
+  readonly prefixLists?: {
+    readonly ipv4?: string;
+    readonly ipv6?: string;
+    readonly growUpTo?: number;
+    readonly families?: FamilyName[];
+  };
 }
 
 /** The RuntimeConfig the function runs on. Only what was configured is written: the function applies the defaults. */
@@ -30,8 +38,14 @@ export function deriveRuntimeConfig(allowlists: readonly ProvisionedAllowlist[])
     allowlists: allowlists.map((a) => {
       const targets: RuntimeConfigInput['allowlists'][number]['targets'] = [];
       if (a.securityGroups) {
-        const { groupIds, ports, rulesPerGroup } = a.securityGroups;
-        targets.push({ kind: 'security-groups', groupIds, ports, ...(rulesPerGroup ? { rulesPerGroup } : {}) });
+        const { groupIds, ports, rulesPerGroup, families } = a.securityGroups;
+        targets.push({
+          kind: 'security-groups',
+          groupIds,
+          ports,
+          ...(rulesPerGroup ? { rulesPerGroup } : {}),
+          ...(families ? { families } : {}),
+        });
       }
       if (a.wafIpSets) targets.push({ kind: 'waf-ip-sets', ...a.wafIpSets });
       if (a.prefixLists) targets.push({ kind: 'prefix-lists', ...a.prefixLists });
@@ -73,7 +87,7 @@ export function withLongestIds(allowlists: readonly ProvisionedAllowlist[]): Pro
     ...(a.wafIpSets
       ? {
           wafIpSets: {
-            scope: a.wafIpSets.scope,
+            ...a.wafIpSets,
             ipv4: a.wafIpSets.ipv4.map((s) => ({ name: s.name, id: LONGEST_ID.ipSetId })),
             ipv6: a.wafIpSets.ipv6.map((s) => ({ name: s.name, id: LONGEST_ID.ipSetId })),
           },
