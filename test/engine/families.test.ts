@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { parseRuntimeConfig, type RuntimeConfigInput } from '../../lambda/config';
 import { formatPlanText } from '../../lambda/core/report';
 import { type EngineDeps, runEngine } from '../../lambda/engine';
+import { publishRunMetrics, runLogEntry } from '../../lambda/function/observability';
 import { createDriver } from '../../lambda/targets';
 import { FakeEc2, FakeEventBridge, FakeWafv2 } from '../fakes';
 
@@ -85,6 +86,21 @@ describe('an IPv4-only prefix list and a dual-stack WAF pool fed one list with b
     const event = events.events[0]?.detail as { added: { count: number }; targets: unknown[] };
     expect(event.added.count).toBe(5);
     expect(event.targets[0]).toMatchObject({ added: 3, leftOut: { family: 6, prefixes: 2 } });
+
+    // Metrics and the log line: Added is what the targets wrote (3 + 5), EntriesDesired the whole list, and the prefix
+    // list's headroom counts only the IPv4 entries it holds (20 - 3).
+    const recorded: Record<string, number[]> = {};
+    const metrics = {
+      addDimension: () => undefined,
+      addMetric: (name: string, _unit: unknown, value: number) => {
+        recorded[name] = [...(recorded[name] ?? []), value];
+      },
+      publishStoredMetrics: () => undefined,
+    };
+    publishRunMetrics(metrics as unknown as Parameters<typeof publishRunMetrics>[0], report, Date.now());
+    expect(recorded).toMatchObject({ EntriesDesired: [5], Added: [8], Removed: [0], QuotaHeadroom: [17, 19995] });
+    const logged = runLogEntry(report) as { allowlists: { targets: { leftOut?: unknown }[] }[] };
+    expect(logged.allowlists[0]?.targets.map((t) => t.leftOut)).toEqual([{ family: 6, prefixes: 2 }, undefined]);
 
     const again = await runEngine(cfg, { dryRun: false, trigger: 'manual' }, deps());
     const before = writes();
