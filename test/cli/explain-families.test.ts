@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createExplainCommand, type ExplainDeps } from '../../bin/commands/explain';
 import type { AddressReport } from '../../bin/commands/explain-render';
+import { parseRuntimeConfig } from '../../lambda/config';
 import { driverFactory } from '../../lambda/targets';
+import { writeConfigFile } from '../engine/fake-deps';
 import { FakeEc2, FakeWafv2 } from '../fakes';
 import { memoryIo } from './local-aws';
 
@@ -39,14 +41,7 @@ describe('explain with a one-family target', () => {
     drivers: driverFactory({ ec2: ec2.client, wafv2: () => waf.client }),
   });
   const explain = createExplainCommand(deps);
-  const configFile = async () => {
-    const { mkdtemp, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const file = join(await mkdtemp(join(tmpdir(), 'explain-families-')), 'config.json');
-    await writeFile(file, JSON.stringify(config));
-    return file;
-  };
+  const configFile = () => writeConfigFile(parseRuntimeConfig(config));
 
   it('says which target does not take the address family, and that its next apply leaves it alone', async () => {
     const io = memoryIo();

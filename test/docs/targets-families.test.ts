@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
 import { formatPlanText } from '../../lambda/core/report';
 import { runEngine } from '../../lambda/engine';
-import { createDriver } from '../../lambda/targets';
+import { fakeEngineDeps } from '../engine/fake-deps';
 import { FakeEc2, FakeWafv2 } from '../fakes';
 import { docExample } from '../support/doc-examples';
 
@@ -29,12 +29,7 @@ describe('docs/targets.md: address families', () => {
           .replace('a1b2c3d4-5678-90ab-cdef-EXAMPLE22222', v6),
       ),
     );
-    const clients = { ec2: ec2.client, wafv2: () => waf.client };
-    const report = await runEngine(
-      config,
-      { dryRun: true, trigger: 'cli' },
-      { ...clients, now: Date.now, sleep: async () => {}, drivers: (t, a) => createDriver(t, a, clients) },
-    );
+    const report = await runEngine(config, { dryRun: true, trigger: 'cli' }, fakeEngineDeps(ec2, waf));
     const printed = formatPlanText(report, { color: false }).replace(pl, 'pl-0123456789abcdef0');
     expect(printed).toBe(docExample(PAGE, 'targets-families-plan'));
     expect(report.allowlists[0]?.targets[0]?.leftOut).toEqual({ family: 6, prefixes: 2 });

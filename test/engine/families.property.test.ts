@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig, type RuntimeConfigInput } from '../../lambda/config';
 import { runEngine } from '../../lambda/engine';
-import { createDriver } from '../../lambda/targets';
 import { FakeEc2, FakeWafv2 } from '../fakes';
+import { fakeEngineDeps } from './fake-deps';
 
 type Fam = 4 | 6;
 type Kind = 'prefix-lists' | 'waf-ip-sets' | 'security-groups';
@@ -85,13 +85,7 @@ async function runOnce(entries: string[], specs: readonly Spec[]) {
       },
     ],
   });
-  const clients = { ec2: ec2.client, wafv2: () => waf.client };
-  const deps = {
-    ...clients,
-    now: Date.now,
-    sleep: async () => {},
-    drivers: (t: (typeof config.allowlists)[number]['targets'][number], a: string) => createDriver(t, a, clients),
-  };
+  const deps = fakeEngineDeps(ec2, waf);
   const report = await runEngine(config, { dryRun: false, trigger: 'manual' }, deps);
   const writes = [...ec2.writes(), ...waf.calls.filter((c) => c.write)];
   const again = await runEngine(config, { dryRun: false, trigger: 'manual' }, deps);

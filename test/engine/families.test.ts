@@ -10,8 +10,8 @@ import { parseRuntimeConfig, type RuntimeConfigInput } from '../../lambda/config
 import { formatPlanText } from '../../lambda/core/report';
 import { type EngineDeps, runEngine } from '../../lambda/engine';
 import { publishRunMetrics, runLogEntry } from '../../lambda/function/observability';
-import { createDriver } from '../../lambda/targets';
 import { FakeEc2, FakeEventBridge, FakeWafv2 } from '../fakes';
+import { fakeEngineDeps } from './fake-deps';
 
 const V4 = ['11.0.0.0/24', '11.0.2.0/24', '52.94.5.0/24'];
 const V6 = ['2600:1f14:1::/48', '2a05:d018:2::/48'];
@@ -38,15 +38,7 @@ beforeEach(() => {
 });
 
 function deps(extra: Partial<EngineDeps> = {}): EngineDeps {
-  const clients = { ec2: ec2.client, wafv2: () => waf.client };
-  let clock = 1_700_000_000_000;
-  return {
-    ...clients,
-    now: () => clock++,
-    sleep: async () => {},
-    drivers: (target, allowlist) => createDriver(target, allowlist, clients),
-    ...extra,
-  };
+  return { ...fakeEngineDeps(ec2, waf), ...extra };
 }
 
 type TargetInput = RuntimeConfigInput['allowlists'][number]['targets'][number];
