@@ -53,9 +53,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
     doc: 'unique; 1–64 letters, digits, "-", "_"; the owner tag on every rule the sync writes, so never rename it',
   },
   'allowlists[].sources': {
-    doc: "where the list comes from, exactly the RuntimeConfig's sources (above) except `file`; several are unioned",
+    doc: "where the list comes from, exactly the RuntimeConfig's sources (below) except `file`; several are unioned",
   },
-  'allowlists[].policy': { doc: 'the entry policy, as in the RuntimeConfig (above)' },
+  'allowlists[].policy': { doc: 'the entry policy, as in the RuntimeConfig', default: 'the defaults below' },
   'allowlists[].policy.minPrefixLength': { doc: 'breadth floors: the shortest prefix accepted' },
   'allowlists[].policy.minPrefixLength.ipv4': { doc: 'IPv4 floor' },
   'allowlists[].policy.minPrefixLength.ipv6': { doc: 'IPv6 floor' },
@@ -89,7 +89,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
     default: '`allowlist-sync <name>`',
   },
   'allowlists[].securityGroups.create.allowAllOutbound': { doc: "let the groups' members connect anywhere" },
-  'allowlists[].securityGroups.create.rulesPerGroup': { doc: 'the rules-per-group quota to plan for' },
+  'allowlists[].securityGroups.create.rulesPerGroup': {
+    doc: 'the rules-per-group quota to plan for',
+    default: '60 / 60',
+  },
   'allowlists[].securityGroups.create.rulesPerGroup.ipv4': { doc: 'IPv4 rules per group' },
   'allowlists[].securityGroups.create.rulesPerGroup.ipv6': { doc: 'IPv6 rules per group' },
   'allowlists[].securityGroups.existing': { doc: 'groups you already own, whose inbound rules the sync manages' },
@@ -101,7 +104,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'allowlists[].securityGroups.existing.ports[].protocol': { doc: 'the protocol' },
   'allowlists[].securityGroups.existing.ports[].from': { doc: 'first port' },
   'allowlists[].securityGroups.existing.ports[].to': { doc: 'last port' },
-  'allowlists[].securityGroups.existing.rulesPerGroup': { doc: 'the rules-per-group quota to plan for' },
+  'allowlists[].securityGroups.existing.rulesPerGroup': {
+    doc: 'the rules-per-group quota to plan for',
+    default: '60 / 60',
+  },
   'allowlists[].securityGroups.existing.rulesPerGroup.ipv4': { doc: 'IPv4 rules per group' },
   'allowlists[].securityGroups.existing.rulesPerGroup.ipv6': { doc: 'IPv6 rules per group' },
   'allowlists[].wafIpSets': { doc: 'pools of WAF IP sets, with an optional allow rule group and web ACL' },
@@ -166,11 +172,13 @@ export function renderConfigReference(fields: readonly ConfigField[] = configFie
   const rows = fields.map((f) => {
     const doc = FIELD_DOCS[f.path];
     const fallback = doc?.default ?? (['required', 'none'].includes(f.default) ? f.default : code(f.default));
-    const perEnvironment = f.perEnvironment
-      ? f.perEnvironment.startsWith('with ')
-        ? `with ${code(f.perEnvironment.slice(5))}`
-        : code(f.perEnvironment)
-      : 'no';
+    const perEnvironment = f.path.startsWith('environments')
+      ? '—'
+      : f.perEnvironment
+        ? f.perEnvironment.startsWith('with ')
+          ? `with ${code(f.perEnvironment.slice(5))}`
+          : code(f.perEnvironment)
+        : 'no';
     return `| ${code(f.path)} | ${cell(f.type)} | ${cell(fallback)} | ${perEnvironment} | ${cell(doc?.doc ?? '')} |`;
   });
   return ['| field | type | default | per environment | what it does |', '|---|---|---|---|---|', ...rows].join('\n');
