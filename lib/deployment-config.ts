@@ -94,7 +94,28 @@ export function parseDeploymentConfig(value: unknown, subject = 'deployment conf
     if (issues.length > 0) throw new ConfigError(subject, issues);
     return result.data;
   }
-  throw new ConfigError(subject, [...zodIssues(result.error), ...crossFieldIssues(parsedParts(value))]);
+  throw new ConfigError(subject, [...schemaIssues(result.error), ...crossFieldIssues(parsedParts(value))]);
+}
+
+/** What an environment may give for an allowlist, for the message that refuses anything else. */
+const PER_ENVIRONMENT_FIELDS =
+  'kmsKeyArns, securityGroups.create.vpcId, securityGroups.existing.groupIds, wafIpSets.scope, prefixLists.ipv4.share and prefixLists.ipv6.share';
+
+/** The schema's issues, one line each; an unknown field in an environment's allowlist says what may be given there. */
+function schemaIssues(error: z.ZodError): string[] {
+  const lines = zodIssues(error);
+  return error.issues.map((issue, i) => {
+    const [head, , key] = issue.path;
+    if (
+      issue.code !== 'unrecognized_keys' ||
+      head !== 'environments' ||
+      key !== 'allowlists' ||
+      issue.path.length < 4
+    ) {
+      return lines[i]!;
+    }
+    return `${lines[i]}: an environment gives only ${PER_ENVIRONMENT_FIELDS}; the rest is the allowlist's, the same in every environment`;
+  });
 }
 
 /** The environments and allowlists of a config the schema refused that parse on their own, and its defaults. */

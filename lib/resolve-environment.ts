@@ -71,8 +71,12 @@ export function resolveEnvironment(config: DeploymentConfig, environmentName: st
 /** Every problem the schema cannot see, over every environment, one line each with its full path. */
 export function crossFieldIssues(config: ConfigParts): string[] {
   const issues: Issue[] = [];
-  issues.push(...duplicates(config.environments, 'environments', 'environment'));
-  issues.push(...duplicates(config.allowlists, 'allowlists', 'allowlist'));
+  issues.push(
+    ...duplicates(config.environments, 'environments', 'environment', "the name is its stack's, AllowlistSync-<name>"),
+  );
+  issues.push(
+    ...duplicates(config.allowlists, 'allowlists', 'allowlist', 'the name is the owner tag of every rule it writes'),
+  );
   if (config.credentialBinding !== undefined && !config.allowlists.some((a) => a?.wafIpSets?.credential)) {
     issues.push({
       path: ['credentialBinding'],
@@ -261,12 +265,17 @@ function sharedStateIssues(resolved: readonly { index: number; env: ResolvedEnvi
   return issues;
 }
 
-function duplicates(items: readonly ({ name: string } | undefined)[], key: string, what: string): Issue[] {
+function duplicates(items: readonly ({ name: string } | undefined)[], key: string, what: string, why: string): Issue[] {
   const seen = new Set<string>();
   const issues: Issue[] = [];
   items.forEach((item, i) => {
     if (item === undefined) return;
-    if (seen.has(item.name)) issues.push({ path: [key, i, 'name'], message: `duplicate ${what} "${item.name}"` });
+    if (seen.has(item.name)) {
+      issues.push({
+        path: [key, i, 'name'],
+        message: `duplicate ${what} "${item.name}": ${why}; give each a name of its own`,
+      });
+    }
     seen.add(item.name);
   });
   return issues;

@@ -197,7 +197,16 @@ describe('refusals, each at its full path with the value and the fix', () => {
       (c: Json) => {
         c.environments[2].name = 'prod';
       },
-      'environments[2].name: duplicate environment "prod"',
+      'environments[2].name: duplicate environment "prod": the name is its stack\'s, AllowlistSync-<name>; give each a name of its own',
+    ],
+    [
+      'two allowlists with one name',
+      (c: Json) => {
+        c.allowlists[2].name = 'partners';
+        delete c.environments[1].allowlists['office-vpn'];
+        delete c.environments[2].allowlists['office-vpn'];
+      },
+      'allowlists[2].name: duplicate allowlist "partners": the name is the owner tag of every rule it writes; give each a name of its own',
     ],
     [
       'two environments in one account and Region that run the same allowlist',
@@ -219,7 +228,7 @@ describe('refusals, each at its full path with the value and the fix', () => {
       (c: Json) => {
         c.environments[1].allowlists.partners.securityGroups.create.count = 4;
       },
-      'environments[1].allowlists.partners.securityGroups.create: Unrecognized key: "count"',
+      'environments[1].allowlists.partners.securityGroups.create: Unrecognized key: "count": an environment gives only kmsKeyArns, securityGroups.create.vpcId, securityGroups.existing.groupIds, wafIpSets.scope, prefixLists.ipv4.share and prefixLists.ipv6.share; the rest is the allowlist\'s, the same in every environment',
     ],
   ])('refuses %s', (_what, change, expected) => {
     const issues = issuesOf(sample(change));
@@ -246,6 +255,21 @@ describe('refusals, each at its full path with the value and the fix', () => {
       'environments[1].allowlists.partners.securityGroups.create.vpcId',
       'environments[1].allowlists.github-hooks.prefixLists.ipv4.share.accounts[0]',
     ]);
+  });
+
+  it.each([
+    ['null', null, ['(root): Invalid input: expected object, received null']],
+    ['a list', [], ['(root): Invalid input: expected object, received array']],
+    [
+      'environments that are not a list',
+      { environments: { prod: {} }, allowlists: [] },
+      [
+        'environments: Invalid input: expected array, received object',
+        'allowlists: Too small: expected array to have >=1 items',
+      ],
+    ],
+  ])("refuses %s with the schema's words, and no rule trips over it", (_what, value, expected) => {
+    expect(issuesOf(value)).toEqual(expected);
   });
 
   it('accepts one credential bound by two allowlists that are never in one scope in one environment', () => {
