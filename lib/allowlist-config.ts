@@ -1,5 +1,5 @@
 /**
- * The allowlist of the deployment config: its sources and policy (RuntimeConfig's schemas, lambda/config.ts) and the
+ * The allowlist of the deployment config: its sources and policy (RuntimeConfig's schemas, lambda/config/index.ts) and the
  * filters it is applied to (lib/filter-config.ts). Two forms: the complete one a stack deploys, and the shared
  * definition, where the ids each environment gives may be absent. Pure: no CDK, no I/O.
  */

@@ -6,15 +6,14 @@
  * Allowlists are defined once; each environment runs some or all of them with its own values for what differs by
  * account or Region, and may override the top-level defaults (schedule, alarm e-mail, ...). lib/resolve-environment.ts
  * resolves one environment and checks the rules only a resolved environment shows. docs/configuration.md is the
- * reference. Sources, policy and guardrails are RuntimeConfig's own schemas (lambda/config.ts): one truth, the
+ * reference. Sources, policy and guardrails are RuntimeConfig's own schemas (lambda/config/index.ts): one truth, the
  * function parses them again at run time. Pure: no CDK, no I/O.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { zodIssues } from '../lambda/config';
 import { ConfigError } from '../lambda/core/errors';
-import { ConfigAllowlistSchema, NameSchema } from './allowlist-config';
-import { CredentialBindingSchema } from './credential-config';
-import { AccountIdSchema, EnvironmentAllowlistSchema } from './filter-config';
+import { ConfigAllowlistSchema } from './allowlist-config';
+import { type DeploymentConfig, DeploymentConfigSchema, EnvironmentSchema } from './deployment-config-schema';
 import { type ConfigParts, crossFieldIssues } from './resolve-environment';
 
 export {
@@ -26,6 +25,14 @@ export {
 } from './allowlist-config';
 export { type ForwardedIpConfig, ForwardedIpSchema } from './credential-config';
 export {
+  type DeploymentConfig,
+  DeploymentConfigSchema,
+  type Environment,
+  EnvironmentSchema,
+} from './deployment-config-schema';
+export {
+  type EnvironmentAllowlist,
+  EnvironmentAllowlistSchema,
   type PrefixListsConfig,
   PrefixListsSchema,
   type SecurityGroupsConfig,
@@ -35,52 +42,6 @@ export {
   type WafIpSetsConfig,
   WafIpSetsSchema,
 } from './filter-config';
-
-/** Minutes between scheduled runs (EventBridge Scheduler). */
-const scheduleMinutes = z.int().min(1).max(720);
-/** Alarm when a target has fewer free entries than this. */
-const quotaHeadroomAlarmBelow = z.int().min(0);
-/** Days the change events are archived on the default bus. */
-const changeEventArchiveDays = z.int().min(1).max(3650);
-
-/** One environment: one stack in one account and Region, with its allowlists and its overrides of the defaults. */
-export const EnvironmentSchema = z.strictObject({
-  name: NameSchema,
-  account: AccountIdSchema,
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region looks like eu-west-1'),
-  /** The allowlists this environment runs, by name, each with this environment's values. @default all of them */
-  allowlists: z.record(z.string(), EnvironmentAllowlistSchema).optional(),
-  /** @default the top-level scheduleMinutes */
-  scheduleMinutes: scheduleMinutes.optional(),
-  /** @default the top-level alarmEmail */
-  alarmEmail: z.email().optional(),
-  /** @default the top-level quotaHeadroomAlarmBelow */
-  quotaHeadroomAlarmBelow: quotaHeadroomAlarmBelow.optional(),
-  /** @default the top-level changeEventArchiveDays */
-  changeEventArchiveDays: changeEventArchiveDays.optional(),
-});
-/** An environment. */
-export type Environment = z.infer<typeof EnvironmentSchema>;
-
-export { type EnvironmentAllowlist, EnvironmentAllowlistSchema } from './filter-config';
-
-/** The whole deployment config. */
-export const DeploymentConfigSchema = z.strictObject({
-  environments: z.array(EnvironmentSchema).min(1),
-  allowlists: z.array(ConfigAllowlistSchema).min(1),
-  /** Minutes between scheduled runs (EventBridge Scheduler). @default 15 */
-  scheduleMinutes: scheduleMinutes.default(15),
-  /** An e-mail address subscribed to the alarm topic. @default no subscription */
-  alarmEmail: z.email().optional(),
-  /** Alarm when a target has fewer free entries than this. @default 10 */
-  quotaHeadroomAlarmBelow: quotaHeadroomAlarmBelow.default(10),
-  /** Archive the change events on the default bus for this many days (docs/expiry-and-events.md). @default none */
-  changeEventArchiveDays: changeEventArchiveDays.optional(),
-  /** Stack-wide options of credential binding (docs/credential-binding.md). @default rule groups only */
-  credentialBinding: CredentialBindingSchema.optional(),
-});
-/** The parsed, defaulted deployment config. */
-export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 
 /**
  * Parses a deployment config, or throws one {@link ConfigError} that lists every problem with its field: the schema's,

@@ -5,11 +5,12 @@
  * VPC id that nobody gives, credential binding), each reported at the path where the value that breaks it was
  * written. Pure: no CDK, no I/O. The reference is docs/configuration.md.
  */
+
+import { issuePath } from '../lambda/config/zod-issues';
 import { ConfigError } from '../lambda/core/errors';
-import { issuePath } from '../lambda/zod-issues';
 import { type ConfigAllowlist, type DeployAllowlist, DeployAllowlistSchema } from './allowlist-config';
 import { type CredentialBindingConfig, credentialIssues } from './credential-config';
-import type { DeploymentConfig, Environment } from './deployment-config';
+import type { DeploymentConfig, Environment } from './deployment-config-schema';
 import type { EnvironmentAllowlist } from './filter-config';
 
 /** What one environment's stack deploys: the `AllowlistSync` construct's settings for it. */
