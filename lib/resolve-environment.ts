@@ -216,7 +216,7 @@ function resolveAllowlist(
       message: `CLOUDFRONT IP sets exist only in us-east-1, but environment "${environment.name}" is in ${environment.region}: ${fromOverride ? 'use "REGIONAL" here' : `give "wafIpSets": { "scope": "REGIONAL" } at ${issuePath(over)}`}, or leave "${definition.name}" out of this environment`,
     });
   }
-  // A prefix list is its owner's already: a share is for other accounts (docs/aws-behaviour.md §34).
+  // A prefix list is its owner's already: a share is for other accounts (docs/aws-behaviour.md §35).
   for (const family of ['ipv4', 'ipv6'] as const) {
     const accounts = merged.prefixLists?.[family]?.share?.accounts ?? [];
     const origin = override.prefixLists?.[family]?.share ? over : top;
