@@ -63,6 +63,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'allowlists[].policy.maskHostBits': { doc: 'clear host bits instead of refusing the entry' },
   'allowlists[].policy.allowEmpty': { doc: 'accept an empty list (it would empty every target)' },
   'allowlists[].policy.maxEntries': { doc: 'refuse a list with more entries (before aggregation)' },
+  'allowlists[].policy.leaveOutFamilies': {
+    doc: 'a family whose prefixes go to no target, on purpose; every filter must then leave it out with `families` ([design P14](design.md#p14))',
+    default: 'none: a family no filter takes refuses the run',
+  },
   'allowlists[].guardrails': { doc: 'the change-size guardrail' },
   'allowlists[].guardrails.maxRemovedShare': {
     doc: "refuse a run that removes more than this share of a target's entries…",
@@ -110,6 +114,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   },
   'allowlists[].securityGroups.existing.rulesPerGroup.ipv4': { doc: 'IPv4 rules per group' },
   'allowlists[].securityGroups.existing.rulesPerGroup.ipv6': { doc: 'IPv6 rules per group' },
+  'allowlists[].securityGroups.families': {
+    doc: 'the families the pool takes, `["ipv4"]` in an IPv4-only VPC ([targets](targets.md#address-families-families))',
+    default: 'both',
+  },
   'allowlists[].wafIpSets': { doc: 'pools of WAF IP sets, with an optional allow rule group and web ACL' },
   'allowlists[].wafIpSets.scope': { doc: '`CLOUDFRONT` only in us-east-1 ([AWS behaviour §24](aws-behaviour.md#s24))' },
   'allowlists[].wafIpSets.setsPerFamily': { doc: 'IP sets per family (0–20 each, at least one in all)' },
@@ -136,6 +144,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'allowlists[].wafIpSets.credential.clientAddress': {
     doc: '`"connection"`, or `{ "forwardedIp": { "headerName", "position": "LAST" } }`',
   },
+  'allowlists[].wafIpSets.families': {
+    doc: 'the families the pool takes; must match `setsPerFamily` ([targets](targets.md#address-families-families))',
+    default: 'both',
+  },
   'allowlists[].prefixLists': { doc: 'managed prefix lists, one per family' },
   'allowlists[].prefixLists.ipv4': { doc: 'the IPv4 list' },
   'allowlists[].prefixLists.ipv4.maxEntries': { doc: 'fixed at create (1–1000); a reference costs this many rules' },
@@ -152,6 +164,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'allowlists[].prefixLists.growUpTo': {
     doc: 'let the function raise MaxEntries up to this',
     default: 'refuse instead',
+  },
+  'allowlists[].prefixLists.families': {
+    doc: 'the families the lists take; must match the lists created ([targets](targets.md#address-families-families))',
+    default: 'both',
   },
   scheduleMinutes: { doc: 'minutes between scheduled runs (1–720)' },
   alarmEmail: { doc: 'subscribed to the alarm topic (confirm the subscription mail)' },

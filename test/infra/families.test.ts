@@ -13,6 +13,7 @@ type Json = Record<string, unknown>;
 function withAllowlist(allowlist: Json): Json {
   return {
     ...sampleConfig(),
+    environments: [{ name: 'prod', account: '111122223333', region: 'eu-west-1' }],
     allowlists: [{ name: 'partners', sources: [{ kind: 'https', url: 'https://example.com/l' }], ...allowlist }],
   };
 }
