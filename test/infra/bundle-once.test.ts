@@ -36,6 +36,12 @@ const config = parseDeploymentConfig({
   ],
 });
 
+/** The part of a template resource this test reads. */
+interface Lambda {
+  readonly Type: string;
+  readonly Properties: { readonly Description?: string; readonly Code: { readonly S3Key: string } };
+}
+
 interface Synthesized {
   /** The constructs CDK bundled, in order. */
   readonly bundled: string[];
@@ -58,12 +64,12 @@ function synthesize(add: (app: App) => void): Synthesized {
   outdirs.push(outdir);
   const { 'aws:cdk:bundling-stacks': _skipped, ...context } = appContext();
   const bundled: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: never[]) => {
+  const write = process.stderr.write.bind(process.stderr) as (...args: unknown[]) => boolean;
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
     const line = /^Bundling asset (\S+?)\.\.\./.exec(String(chunk));
     if (line) bundled.push(line[1]!);
     return write(chunk, ...rest);
-  });
+  }) as typeof process.stderr.write);
   let assembly: CloudAssembly;
   try {
     const app = new App({ context, outdir });
@@ -75,7 +81,7 @@ function synthesize(add: (app: App) => void): Synthesized {
   const codeAssets: Record<string, string> = {};
   for (const a of [assembly, ...assembly.nestedAssemblies.map((n) => n.nestedAssembly)]) {
     for (const stack of a.stacks) {
-      for (const resource of Object.values(stack.template.Resources as Record<string, Record<string, any>>)) {
+      for (const resource of Object.values(stack.template.Resources as Record<string, Lambda>)) {
         if (resource.Type !== 'AWS::Lambda::Function') continue;
         if (!String(resource.Properties.Description).startsWith('allowlist-sync:')) continue;
         codeAssets[stack.stackName] = resource.Properties.Code.S3Key;
