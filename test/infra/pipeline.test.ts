@@ -6,6 +6,10 @@
  * roles, the artifacts are encrypted for other accounts in both Regions, each stage's stack sits in its own account
  * and Region with its own filters, and cfn-lint finds no error in any template.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +18,14 @@ import { ConfigError } from '../../lambda/core/errors';
 import { AllowlistSyncStage } from '../../lib/allowlist-sync-stage';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
 import { cfnLintTool, lintTemplate } from '../support/cfn-lint';
-import { appContext } from './synth';
+import { docExample } from '../support/doc-examples';
+import { appContext, ROOT } from './synth';
 
 const PROD = '111111111111';
 const STAGING = '222222222222';
 const OU = 'arn:aws:organizations::999999999999:ou/o-abcdefghij/ou-ab12-cdefghij';
 
-const config = parseDeploymentConfig({
+const configValue = {
   environments: [
     { name: 'staging', account: STAGING, region: 'eu-west-1' },
     { name: 'prod', account: PROD, region: 'eu-west-1' },
@@ -41,7 +46,8 @@ const config = parseDeploymentConfig({
       prefixLists: { ipv4: { maxEntries: 20, share: { organizationArn: OU } } },
     },
   ],
-});
+};
+const config = parseDeploymentConfig(configValue);
 
 const settings: PipelineSettings = {
   account: STAGING,
@@ -55,6 +61,7 @@ const settings: PipelineSettings = {
   ],
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read by path; the assertions check its shape.
 type Json = Record<string, any>;
 
 /** The role ARN a pipeline action names, with `${AWS::Partition}` written as `aws`. */
@@ -240,4 +247,45 @@ describe('the example pipeline settings', () => {
       ].join('\n'),
     );
   });
+});
+
+describe('docs/deploying.md "Pipelines"', () => {
+  it('shows examples/pipeline.ts as it is', () => {
+    expect(docExample('docs/deploying.md', 'examples/pipeline.ts')).toBe(
+      readFileSync(path.join(ROOT, 'examples', 'pipeline.ts'), 'utf8'),
+    );
+  });
+
+  it("synthesizes the example's app with the cdk.json context the page shows", () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'pipeline-app-'));
+    try {
+      const shown = JSON.parse(docExample('docs/deploying.md', 'pipeline-context')) as Record<string, unknown>;
+      expect(shown.allowlistSyncPipeline).toEqual(settings);
+      const configFile = path.join(work, 'organisation.json');
+      writeFileSync(configFile, JSON.stringify(configValue));
+      // What `cdk synth` hands the app, without bundling (docs/aws-behaviour.md §11); the config file is ours.
+      const context = { ...appContext(), ...shown, allowlistSyncConfig: configFile };
+      const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['examples/pipeline.ts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, CDK_OUTDIR: path.join(work, 'out'), CDK_CONTEXT_JSON: JSON.stringify(context) },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const manifest = JSON.parse(readFileSync(path.join(work, 'out', 'manifest.json'), 'utf8')) as {
+        artifacts: Record<string, { type: string }>;
+      };
+      const artifacts = Object.entries(manifest.artifacts).map(([id, a]) => `${a.type} ${id}`);
+      const deployed = artifacts.filter((a) => /^(aws:cloudformation:stack|cdk:cloud-assembly) /.test(a));
+      expect(deployed.sort()).toEqual([
+        'aws:cloudformation:stack AllowlistSyncPipeline',
+        'aws:cloudformation:stack cross-region-stack-222222222222_us-east-1',
+        'cdk:cloud-assembly assembly-prod',
+        'cdk:cloud-assembly assembly-prod-us',
+        'cdk:cloud-assembly assembly-staging',
+      ]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
