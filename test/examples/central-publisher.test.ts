@@ -85,8 +85,8 @@ describe('the central publisher example', () => {
   it("gives members the MaxEntries the network account's config sets (the rule cost is checked with it)", () => {
     const lists = config().allowlists[0]!.prefixLists;
     const [m] = members();
-    expect(m!.prefixLists.ipv4!.maxEntries).toBe(lists.ipv4.maxEntries);
-    expect(m!.prefixLists.ipv6!.maxEntries).toBe(lists.ipv6.maxEntries);
+    expect(m!.prefixLists.ipv4!.maxEntries).toBe(lists.ipv4!.maxEntries);
+    expect(m!.prefixLists.ipv6!.maxEntries).toBe(lists.ipv6!.maxEntries);
   });
 
   it.skipIf(!cfnLintTool.available)(
