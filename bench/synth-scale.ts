@@ -10,11 +10,14 @@
  * Environment: SYNTH_SCALE_COUNTS (default `1,10,50`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const root = resolve(__dirname, '..', '..');
+/** The repository: this file runs compiled from dist/bench/, and as TypeScript from bench/ in the tests. */
+const root = existsSync(join(__dirname, '..', 'package.json'))
+  ? resolve(__dirname, '..')
+  : resolve(__dirname, '..', '..');
 const REGIONS = [
   'eu-west-1',
   'eu-central-1',
