@@ -2,7 +2,8 @@
  * Issue 10, defect 4: a security group of the pool that does not exist. Before the fix, DescribeSecurityGroupRules
  * filtered on a mistyped id matched nothing, so `plan` showed the pool as empty ("2 to add", exit 2) and only `apply`
  * failed, with InvalidGroup.NotFound, after the other targets had been written. Now the run fails static at
- * pre-flight, like a missing WAF IP set or prefix list: the engine and the CLI, over the real drivers and the fakes.
+ * pre-flight, like a missing WAF IP set or prefix list (missing-resource.test.ts): the engine and the CLI, over the real
+ * drivers and the fakes.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPlanCommand } from '../../bin/commands/plan';
