@@ -6,10 +6,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPlanCommand } from '../../bin/commands/plan';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../lambda/config';
-import { type EngineDeps, runEngine } from '../../lambda/engine';
-import { createDriver } from '../../lambda/targets';
+import { runEngine } from '../../lambda/engine';
 import { memoryIo } from '../cli/local-aws';
 import { FakeEc2, FakeWafv2 } from '../fakes';
+import { fakeEngineDeps, writeConfigFile } from './fake-deps';
 
 const WANT = ['11.22.33.0/24', '2a00:1450:4001::/48'];
 const MISSING_SET = '00000000-0000-4000-8000-00000000beef';
@@ -29,15 +29,7 @@ beforeEach(() => {
   listV6 = ec2.createPrefixList({ family: 6, maxEntries: 10 });
 });
 
-function deps(): EngineDeps {
-  const clients = { ec2: ec2.client, wafv2: () => waf.client };
-  return {
-    ...clients,
-    now: Date.now,
-    sleep: async () => {},
-    drivers: (target, allowlist) => createDriver(target, allowlist, clients),
-  };
-}
+const deps = () => fakeEngineDeps(ec2, waf);
 
 /** One allowlist: a group pool first (so before pre-flight it would have been written), then `target`. */
 function config(target: Record<string, unknown>): RuntimeConfig {
@@ -107,11 +99,7 @@ describe.each(CASES)('a target naming $what that does not exist', ({ target, err
   it('makes `apply` exit 1 with the same words', async () => {
     const command = createPlanCommand('apply', async () => ({ engine: runEngine, engineDeps: deps }));
     const io = memoryIo();
-    const { mkdtemp, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const file = join(await mkdtemp(join(tmpdir(), 'allowlist-sync-missing-')), 'config.json');
-    await writeFile(file, JSON.stringify(config(target())));
+    const file = await writeConfigFile(config(target()));
     expect(await command.run(['--config', file], io)).toBe(1);
     for (const text of says) expect(io.out() + io.err()).toContain(text);
     expect(writes()).toBe(0);
