@@ -20,7 +20,8 @@ import { docExample } from '../support/doc-examples';
 
 const DIR = path.join(ROOT, 'examples', 'central-publisher');
 const read = (file: string) => readFileSync(path.join(DIR, file), 'utf8');
-const config = () => JSON.parse(read('config.json')) as { allowlists: { prefixLists: Record<string, { maxEntries: number }> }[] };
+const config = () =>
+  JSON.parse(read('config.json')) as { allowlists: { prefixLists: Record<string, { maxEntries: number }> }[] };
 const members = () => JSON.parse(read('members.json')) as MemberSettings[];
 const OU = 'arn:aws:organizations::999999999999:ou/o-abcdefghij/ou-ab12-cdefghij';
 
