@@ -1,7 +1,7 @@
 /**
  * `npm run bench` part 3 (alone: `npm run bench -- --only synth-scale`, or `node dist/bench/synth-scale.js`): the
  * standalone app (`bin/app.ts`) synthesized for 1, 10 and 50 environments, each in its own account and one of eight
- * Regions, with the sample config's allowlists. Each synth runs the app the way `cdk synth` does (a child process
+ * Regions, each the sample config's first environment. Each synth runs the app the way `cdk synth` does (a child process
  * with `CDK_OUTDIR` and `CDK_CONTEXT_JSON`: cdk.json's context, bundling on, metadata on), without the CDK CLI's own
  * start-up, so the figure is the app's. Reports wall time, peak memory, the templates written, how many times CDK
  * bundled the function (its `Bundling asset` line) and how many distinct code assets the functions point at.
@@ -43,10 +43,16 @@ export interface SynthFigures {
   readonly stagedAssets: number;
 }
 
-/** The sample config's allowlists in `n` environments, each its own account, Regions taken in turn. */
+/**
+ * The sample config in `n` environments: each is the sample's first environment (its allowlists and their
+ * per-environment values) in its own account, Regions taken in turn.
+ */
 export function deploymentConfigFor(n: number): Record<string, unknown> {
-  const sample = JSON.parse(readFileSync(join(root, 'config', 'sample.json'), 'utf8')) as Record<string, unknown>;
+  const sample = JSON.parse(readFileSync(join(root, 'config', 'sample.json'), 'utf8')) as {
+    environments: Record<string, unknown>[];
+  };
   const environments = Array.from({ length: n }, (_, i) => ({
+    ...sample.environments[0],
     name: `env-${i + 1}`,
     account: String(100_000_000_000 + i + 1),
     region: REGIONS[i % REGIONS.length]!,

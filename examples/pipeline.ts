@@ -25,7 +25,7 @@ export function allowlistSyncPipeline(app: App, config: DeploymentConfig, settin
     env: { account: settings.account, region: settings.region },
   });
   const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
-    // Deploying to another account needs the artifacts encrypted with a key it may use (docs/aws-behaviour.md §36).
+    // Deploying to another account needs the artifacts encrypted with a key it may use (docs/aws-behaviour.md §37).
     crossAccountKeys: true,
     enableKeyRotation: true,
     synth: new pipelines.ShellStep('Synth', {

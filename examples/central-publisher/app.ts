@@ -16,7 +16,7 @@ export function centralPublisher(app: App, configValue: unknown, members: readon
   const publishers = config.environments.map(
     (environment) => new AllowlistSyncStack(app, stackNameOf(environment), { config, environment }),
   );
-  // A prefix list is shared and referenced only in its own Region (docs/aws-behaviour.md §35).
+  // A prefix list is shared and referenced only in its own Region (docs/aws-behaviour.md §36).
   const regions = new Set(config.environments.map((e) => e.region));
   const issues = members.flatMap((m, i) =>
     regions.has(m.region)
