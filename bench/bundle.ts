@@ -1,5 +1,5 @@
 /**
- * The Lambda bundle's size and cold-load time. Bundles lambda/handler.ts with esbuild using exactly the stack's
+ * The Lambda bundle's size and cold-load time. Bundles lambda/function/handler.ts with esbuild using exactly the stack's
  * options (lib/bundling-options.ts: platform node, target node24, cjs, minified, no source map, the pinned SDK
  * clients bundled, main fields `module,main`), then times a cold `require()` of the bundle in a fresh `node` process
  * (median of 5), with a realistic RuntimeConfig in `ALLOWLIST_SYNC_CONFIG` so the cold start parses it as in Lambda.

@@ -1,16 +1,17 @@
 /**
- * Runs the large deployment through the engine as the function runs it (lambda/engine.ts with the real sources,
+ * Runs the large deployment through the engine as the function runs it (lambda/engine/index.ts with the real sources,
  * drivers, source cache, SSM run lock and generation store; only the SDK clients are the fakes'), three times: from
  * empty targets, after 1 % of the entries changed, and converged. Per phase it records the time, the part of it spent
  * inside the fakes, the API calls, and the process's memory at the end of each interval; per target kind the write
  * calls against their lower bound (docs/design.md section 7), computed from the fakes' state before and after.
  */
+
+import type { RunReport } from '../lambda/core/model';
 import { type EngineDeps, runEngine } from '../lambda/engine';
-import { PHASES, type Phase } from '../lambda/phases';
-import { SsmGenerationStore, SsmRunLock } from '../lambda/run-lock';
+import { PHASES, type Phase } from '../lambda/engine/phases';
+import { SsmGenerationStore, SsmRunLock } from '../lambda/engine/run-lock';
 import { loadAllowlist, SourceCache, type SourceDeps } from '../lambda/sources';
 import { driverFactory } from '../lambda/targets';
-import type { RunReport } from '../lambda/targets/types';
 import {
   type AllowlistShape,
   buildLargeWorld,
@@ -232,7 +233,7 @@ export async function measureLargeRuns(options: MeasureOptions = {}): Promise<{
   instrument(world.waf.client, meter, false);
   instrument(world.s3.client, meter, true);
   instrument(world.ssm.client, meter, true);
-  // As lambda/aws-deps.ts builds them for the function (a warm container keeps the source cache), with the fakes'
+  // As lambda/engine/aws-deps.ts builds them for the function (a warm container keeps the source cache), with the fakes'
   // clients and the virtual clock.
   const sources: SourceDeps = { s3: world.s3.client, ssm: world.ssm.client, now, cache: new SourceCache() };
   const clients = { ec2: world.ec2.client, wafv2: () => world.waf.client };

@@ -12,7 +12,7 @@ export interface AllowlistSyncStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The environment this stack is deployed to. */
   readonly environment: Environment;
-  /** The function's entry file. @default lambda/handler.ts of this repository */
+  /** The function's entry file. @default lambda/function/handler.ts of this repository */
   readonly entry?: string;
   /** See `AllowlistSyncProps.deployRunId`. @default the synth time */
   readonly deployRunId?: string;

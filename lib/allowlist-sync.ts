@@ -52,14 +52,14 @@ export const FUNCTION_MEMORY_MB = 1024;
 export const TRIGGER_RETRY_ATTEMPTS = 2;
 /** An undelivered trigger older than this is dropped to the DLQ: the next scheduled run supersedes it. */
 export const TRIGGER_MAX_EVENT_AGE = Duration.hours(1);
-/** The schedule's payload; lambda/events.ts `SchedulePayloadSchema` accepts exactly this. */
+/** The schedule's payload; lambda/function/events.ts `SchedulePayloadSchema` accepts exactly this. */
 export const SCHEDULE_PAYLOAD = { trigger: 'schedule' } as const;
-/** The post-deploy run's payload; lambda/events.ts `DeployPayloadSchema` accepts exactly this. */
+/** The post-deploy run's payload; lambda/function/events.ts `DeployPayloadSchema` accepts exactly this. */
 export const DEPLOY_PAYLOAD = { trigger: 'deploy' } as const;
 
 /**
  * The prebuilt function in the npm package: `dist/function/index.js`, beside this file's compiled `dist/lib/`. Only
- * the package has it. Run from this repository's TypeScript, the construct bundles `lambda/handler.ts` instead, so a
+ * the package has it. Run from this repository's TypeScript, the construct bundles `lambda/function/handler.ts` instead, so a
  * synth here never deploys a stale build.
  */
 const PREBUILT_FUNCTION_DIR = path.join(__dirname, '..', 'function');
@@ -81,7 +81,7 @@ export interface AllowlistSyncProps {
   readonly namePrefix?: string;
   /**
    * A TypeScript entry file to bundle (with esbuild, through NodejsFunction) instead of the function's own code.
-   * @default the package's prebuilt function; from this repository's sources, lambda/handler.ts bundled at synth
+   * @default the package's prebuilt function; from this repository's sources, lambda/function/handler.ts bundled at synth
    */
   readonly entry?: string;
   /** The function's timeout. @default FUNCTION_TIMEOUT (5 minutes) */
@@ -433,7 +433,7 @@ type FunctionSettings = Omit<lambda.FunctionProps, 'code' | 'handler'>;
 
 /**
  * The function bundled at synth by NodejsFunction (esbuild, no Docker: docs/aws-behaviour.md §4) from `entry`, or from
- * this repository's `lambda/handler.ts` with its lock file.
+ * this repository's `lambda/function/handler.ts` with its lock file.
  */
 function bundledFunction(scope: Construct, options: FunctionSettings, entry?: string): nodejs.NodejsFunction {
   const root = path.join(__dirname, '..');

@@ -5,7 +5,7 @@
  */
 
 /** The function's entry file, relative to the repository root. */
-export const FUNCTION_ENTRY = 'lambda/handler.ts';
+export const FUNCTION_ENTRY = 'lambda/function/handler.ts';
 
 /**
  * The NodejsFunction bundling options, one to one with `aws-lambda-nodejs` `BundlingOptions` fields.

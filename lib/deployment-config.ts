@@ -3,7 +3,7 @@
  * it from the `allowlistSync` context key or from the JSON/YAML file named by `allowlistSyncConfig`, and parses it here
  * at synth, listing EVERY problem with its field, so a bad config fails `cdk synth` instead of a 3 a.m. run.
  *
- * Sources, policy and guardrails are RuntimeConfig's own schemas (lambda/config.ts): one truth, the function parses
+ * Sources, policy and guardrails are RuntimeConfig's own schemas (lambda/config/index.ts): one truth, the function parses
  * them again at run time. Pure: no CDK, no I/O.
  */
 import * as z from 'zod';

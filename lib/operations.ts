@@ -1,7 +1,7 @@
 /**
  * Operations: the alarm topic, the alarms and the dashboard.
  *
- * The metric contract with the function (lambda/observability.ts): namespace {@link METRICS_NAMESPACE}, ONE dimension
+ * The metric contract with the function (lambda/function/observability.ts): namespace {@link METRICS_NAMESPACE}, ONE dimension
  * `Allowlist` = the allowlist name (the function clears Powertools' default `service` dimension, and a CloudWatch
  * alarm matches only the exact dimension set); metrics EntriesDesired, Added, Removed, DriftFound, Refused, Failed,
  * SourceAgeSeconds, DurationMs, QuotaHeadroom (free entries left in the fullest target), RunSucceeded (1 per

@@ -34,12 +34,12 @@ export function serialParameterName(allowlist: string): string {
   return `/allowlist-sync/${allowlist}/serial`;
 }
 
-/** The SSM parameter of an allowlist's run lock (docs/design.md P10; lambda/run-lock.ts `lockParameterName`). */
+/** The SSM parameter of an allowlist's run lock (docs/design.md P10; lambda/engine/run-lock.ts `lockParameterName`). */
 export function lockParameterName(allowlist: string): string {
   return `/allowlist-sync/${allowlist}/lock`;
 }
 
-/** The SSM parameter of an allowlist's last applied generation (P10; lambda/run-lock.ts `generationParameterName`). */
+/** The SSM parameter of an allowlist's last applied generation (P10; lambda/engine/run-lock.ts `generationParameterName`). */
 export function generationParameterName(allowlist: string): string {
   return `/allowlist-sync/${allowlist}/generation`;
 }

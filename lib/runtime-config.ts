@@ -1,5 +1,5 @@
 /**
- * Derives the function's RuntimeConfig (lambda/config.ts) from what the stack provisioned, and checks at synth that
+ * Derives the function's RuntimeConfig (lambda/config/index.ts) from what the stack provisioned, and checks at synth that
  * it fits Lambda's 4 KB environment. The ids are deploy-time tokens (strings to TypeScript), so this module is pure:
  * no CDK import, no I/O; the construct serialises the result with `Stack.toJsonString`.
  */

@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { styleText } from 'node:util';
 import type { Policy } from '../../lambda/config';
+import { zodIssues } from '../../lambda/config/zod-issues';
 import type { AllowlistInput, BuiltAllowlist } from '../../lambda/core/allowlist';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { AllowlistSyncError, formatProblem, ParseError, PolicyError } from '../../lambda/core/errors';
+import { type Format, FormatSchema } from '../../lambda/core/format';
 import { plural } from '../../lambda/core/plural';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
-import { type Format, FormatSchema } from '../../lambda/format';
-import { zodIssues } from '../../lambda/zod-issues';
 import { type AwsSettings, nodeVersionNotice, requireRegion } from './aws-settings';
 import { toCliErrorObject, UsageError } from './cli-error';
 import type { Io } from './io';

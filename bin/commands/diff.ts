@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type DiffPrefix, diffAllowlists, type ListDiff } from '../../lambda/core/list-diff';
-import type { EntryNote } from '../../lambda/targets/types';
+import type { EntryNote } from '../../lambda/core/model';
 import { buildFromArgs, POLICY_HELP, POLICY_OPTIONS, reportError, UsageError } from './args';
 import { AWS_OPTIONS, awsHelp, awsSettingsFromFlags } from './aws-settings';
 import { wantsJson } from './cli-error';

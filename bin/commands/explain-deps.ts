@@ -7,9 +7,26 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { Allowlist, RuntimeConfig } from '../../lambda/config';
 import type { SourceDeps } from '../../lambda/sources/fetch';
 import { driverFactory } from '../../lambda/targets';
-import type { ClientOptions, ExplainDeps } from './explain';
+import type { TargetDriver } from '../../lambda/targets/types';
+
+/** What explain reads with: the sources' clients and, for `--live`, the target drivers. Tests inject fakes. */
+export interface ExplainDeps {
+  readonly sources: SourceDeps;
+  /** Builds one target's driver (only `observe` and `plan` are called: `--live` never writes). */
+  readonly drivers: (target: Allowlist['targets'][number], allowlist: string) => TargetDriver;
+  /** The Region the clients resolve (the SDK's own provider); checked before `--live` or a remote source reads. */
+  readonly region?: () => Promise<string>;
+}
+
+/** Where the SDK clients point: the flags, and the config (to build only the clients its sources need). */
+export interface ClientOptions {
+  readonly region?: string;
+  readonly profile?: string;
+  readonly config: RuntimeConfig;
+}
 
 /** Builds explain's deps from the environment and the flags. */
 export function createExplainDeps(options: ClientOptions): ExplainDeps {

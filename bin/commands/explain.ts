@@ -7,34 +7,30 @@
  * Each allowlist is read exactly as a sync reads it (same sources, verification, parsing and policy), so the answer
  * is what a sync would apply. Exit: 0 every address admitted by a selected allowlist, 3 some not, 1 error.
  */
+
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Allowlist, RuntimeConfig, Source } from '../../lambda/config';
+import type { Allowlist, Source } from '../../lambda/config';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { documentEntryMeta, explainPrefix, type SearchSource } from '../../lambda/core/explain';
 import { explainLive, type ObservedTarget } from '../../lambda/core/explain-live';
 import { parseSource } from '../../lambda/core/formats';
+import type { Desired } from '../../lambda/core/model';
 import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import type { SourceDeps } from '../../lambda/sources/fetch';
-import type { Desired, TargetDriver } from '../../lambda/targets/types';
+import type { TargetDriver } from '../../lambda/targets/types';
 import { reportError, UsageError } from './args';
 import { awsSettingsFromFlags, nodeVersionNotice, requireRegion } from './aws-settings';
 import { wantsJson } from './cli-error';
 import { readRuntimeConfigFile } from './config-file';
+import type { ClientOptions, ExplainDeps } from './explain-deps';
 import { type AddressReport, type AllowlistAnswer, type LiveAnswer, renderExplainText } from './explain-render';
 import type { Command, Io } from './io';
 
 /** Exit codes of `explain`. */
 export const ExplainExit = { ADMITTED: 0, ERROR: 1, NOT_ADMITTED: 3 } as const;
 
-/** What explain reads with: the sources' clients and, for `--live`, the target drivers. Tests inject fakes. */
-export interface ExplainDeps {
-  readonly sources: SourceDeps;
-  /** Builds one target's driver (only `observe` and `plan` are called: `--live` never writes). */
-  readonly drivers: (target: Allowlist['targets'][number], allowlist: string) => TargetDriver;
-  /** The Region the clients resolve (the SDK's own provider); checked before `--live` or a remote source reads. */
-  readonly region?: () => Promise<string>;
-}
+export type { ClientOptions, ExplainDeps } from './explain-deps';
 
 const help = `Usage: allowlist-sync explain ADDRESS... --config FILE [--allowlist NAME]... [--live] [--json]
 
@@ -88,7 +84,7 @@ export function createExplainCommand(
         const queries = positionals.map(parseQuery);
         if (typeof values.config !== 'string') throw new UsageError('--config FILE is required');
         const config = await readRuntimeConfigFile(values.config);
-        const { selectAllowlists } = await import('../../lambda/engine.js');
+        const { selectAllowlists } = await import('../../lambda/engine/index.js');
         const selected = selectAllowlists(config, values.allowlist);
         const aws = awsSettingsFromFlags(values);
         // AWS is called for --live and for S3 and SSM sources: the Region is checked before the first request.
@@ -114,13 +110,6 @@ export function createExplainCommand(
       }
     },
   };
-}
-
-/** Where the SDK clients point: the flags, and the config (to build only the clients its sources need). */
-export interface ClientOptions {
-  readonly region?: string;
-  readonly profile?: string;
-  readonly config: RuntimeConfig;
 }
 
 function parseQuery(text: string, index: number): Cidr {

@@ -9,8 +9,8 @@
 
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { InvokeResponse } from '../../lambda/response';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
+import type { InvokeResponse } from '../../lambda/function/response';
 import {
   AWS_OPTIONS,
   type AwsSettings,
@@ -43,7 +43,7 @@ Options:
 ${awsHelp(21)}
 `;
 
-/** The manual payload the command sends (see lambda/events.ts). */
+/** The manual payload the command sends (see lambda/function/events.ts). */
 export interface ManualPayload {
   dryRun: boolean;
   allowlists?: string[];

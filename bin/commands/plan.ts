@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RuntimeConfig } from '../../lambda/config';
 import type { EngineDeps } from '../../lambda/engine';
-import type { RunEngine, RunOptions } from '../../lambda/invocation';
+import type { RunEngine, RunOptions } from '../../lambda/function/invocation';
 import {
   AWS_OPTIONS,
   type AwsSettings,
@@ -145,8 +145,8 @@ function parse(argv: string[], mode: 'plan' | 'apply') {
 
 const realDeps = async (): Promise<PlanCommandDeps<EngineDeps>> => {
   const [{ runEngine }, { createEngineDeps }] = await Promise.all([
-    import('../../lambda/engine.js'),
-    import('../../lambda/aws-deps.js'),
+    import('../../lambda/engine/index.js'),
+    import('../../lambda/engine/aws-deps.js'),
   ]);
   return {
     engine: runEngine as RunEngine<EngineDeps>,

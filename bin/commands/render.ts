@@ -2,8 +2,9 @@
  * How plan, apply and invoke print a run and pick their exit code. Shared, so the laptop and the deployed function
  * look the same to the operator: terraform-like text (colour only on a terminal), or the RunReport as JSON.
  */
+
+import type { RunReport } from '../../lambda/core/model';
 import { formatPlanText } from '../../lambda/core/report';
-import type { RunReport } from '../../lambda/targets/types';
 import { Exit, type Io } from './io';
 
 /** Output options common to plan, apply and invoke. */

@@ -5,11 +5,13 @@
  *
  * Pure: no I/O, no clock (the caller passes `now`).
  */
-import type { Format, Policy } from '../config';
-import type { EntryNote } from '../targets/types';
+
 import { ParseError, type Problem } from './errors';
 import type { DatedEntry } from './expiry';
+import type { Format } from './format';
 import { type ExpiredEntry, type ParsedSource, parseSource } from './formats';
+import type { EntryNote } from './model';
+import type { Policy } from './policy';
 import { enforcePolicy, type PolicyRelaxations } from './policy';
 import type { Cidr } from './prefix';
 import { PrefixSet } from './prefix-set';

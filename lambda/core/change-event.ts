@@ -10,7 +10,7 @@
  *
  * Pure: no SDK, no clock, no I/O.
  */
-import type { AllowlistReport, RunReport, TargetStatus } from '../targets/types';
+import type { AllowlistReport, RunReport, TargetStatus } from './model';
 
 /** The `source` of every change event. */
 export const CHANGE_EVENT_SOURCE = 'allowlist-sync';

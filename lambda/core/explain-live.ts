@@ -9,7 +9,7 @@
  *
  * Pure: no SDK, no I/O.
  */
-import type { TargetPlan } from '../targets/types';
+import type { TargetPlan } from './model';
 import type { PrefixListsObserved } from './plan-prefix-list';
 import type { WafIpSetsObserved } from './plan-waf-ip-set';
 import type { Cidr, Family } from './prefix';

@@ -4,10 +4,11 @@
  *
  * Pure: no I/O, no clock (the caller passes `now`).
  */
-import type { EntryNote } from '../targets/types';
+
 import type { EntryBuffer } from './entries';
 import { type Origin, ParseError, type Problem } from './errors';
 import type { DatedEntry } from './expiry';
+import type { EntryNote } from './model';
 import {
   type Cidr,
   describeHostBits,

@@ -7,7 +7,6 @@
  * Pure: no I/O, no clock (expiry is judged against the `now` passed in).
  */
 import * as z from 'zod';
-import type { EntryNote } from '../targets/types';
 import { EntryBuffer } from './entries';
 import { type Origin, ParseError, type Problem } from './errors';
 import type { DatedEntry } from './expiry';
@@ -19,6 +18,7 @@ import {
   pushPrefixText,
   shown,
 } from './formats-common';
+import type { EntryNote } from './model';
 import { type Cidr, type Family, formatScratch } from './prefix';
 
 /** The JSON formats' schemas. */

@@ -9,10 +9,11 @@
  *
  * Pure: no I/O.
  */
-import type { EntryNote } from '../targets/types';
+
 import { EntryBuffer } from './entries';
 import { type Origin, ParseError } from './errors';
 import { type ParsedSource, type ParseOptions, ProblemList, shown } from './formats-common';
+import type { EntryNote } from './model';
 import {
   type Cidr,
   describeHostBits,

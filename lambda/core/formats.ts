@@ -5,7 +5,7 @@
  *
  * Pure: no I/O, no clock (the caller passes `now`).
  */
-import type { Format } from '../config';
+import type { Format } from './format';
 import type { ParsedSource, ParseOptions } from './formats-common';
 import { parseAllowlistDocument, parseAwsIpRanges, parseGithubMeta, parseGoogle } from './formats-json';
 import { parseText } from './formats-text';

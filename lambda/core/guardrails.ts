@@ -11,11 +11,24 @@
  *
  * Pure: plain data in, plain data out.
  */
-import type { Guardrails, Policy } from '../config';
-import type { Desired, TargetPlan } from '../targets/types';
+import * as z from 'zod';
 import { AllowlistSyncError } from './errors';
+import type { Desired, TargetPlan } from './model';
+import type { Policy } from './policy';
 
 /** The guardrails a run can hit. */
+/** Change-size guardrails, checked over all targets before the first write. */
+export const GuardrailsSchema = z
+  .strictObject({
+    /** Refuse a run that would remove more than this share of a target's current entries… @default 0.3 */
+    maxRemovedShare: z.number().min(0).max(1).default(0.3),
+    /** …unless it removes at most this many (small lists may change freely). @default 10 */
+    removalsAlwaysAllowed: z.int().min(0).default(10),
+  })
+  .default({ maxRemovedShare: 0.3, removalsAlwaysAllowed: 10 });
+/** The guardrails. */
+export type Guardrails = z.infer<typeof GuardrailsSchema>;
+
 export type GuardrailName = 'empty' | 'removal-share' | 'capacity';
 
 /** A pre-flight refusal: which guardrail, for which target, with the numbers and the override. */

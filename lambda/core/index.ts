@@ -6,7 +6,7 @@
  * checks that requiring this entry loads nothing under `@aws-sdk/`. The same code is what the function applies and
  * what the CLI's `aggregate` and `validate` print.
  */
-export { type Format, FormatSchema, type Policy, PolicySchema } from '../config';
+
 export {
   type AllowlistInput,
   type BuildOptions,
@@ -17,14 +17,17 @@ export {
 } from './allowlist';
 export { compareCidrs, sortCidrs } from './cidr-order';
 export { AllowlistSyncError, ConfigError, ParseError, PolicyError, type Problem } from './errors';
+export { type Format, FormatSchema } from './format';
 export { type ExpiredEntry, type ParsedSource, type ParseOptions, parseSource, parseText } from './formats';
 export {
   DEFAULT_POLICY,
   enforcePolicy,
   findPolicyViolations,
+  type Policy,
   type PolicyInput,
   type PolicyRelaxations,
   type PolicyResult,
+  PolicySchema,
 } from './policy';
 export {
   type Cidr,

@@ -6,8 +6,9 @@
  *
  * Pure: no I/O.
  */
-import type { EntryNote } from '../targets/types';
+
 import { OverlapIndex } from './cidr-order';
+import type { EntryNote } from './model';
 import type { Cidr, Family } from './prefix';
 import type { PrefixSet } from './prefix-set';
 

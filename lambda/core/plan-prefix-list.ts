@@ -22,8 +22,8 @@
  * nothing is unowned (U = ∅) and there is never drift to report.
  */
 
-import type { Capacity, Desired, EntryNote, TargetPlan } from '../targets/types';
 import { cidrBounds, OverlapIndex, sortCidrs } from './cidr-order';
+import type { Capacity, Desired, EntryNote, TargetPlan } from './model';
 import type { Cidr, Family } from './prefix';
 
 /** At most this many adds, and this many removes, per ModifyManagedPrefixList (docs/aws-behaviour.md §28). */

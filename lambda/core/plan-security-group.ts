@@ -22,7 +22,7 @@
  * Descriptions are set when a rule is authorized and never rewritten: convergence is by address, and a converged
  * pool gets zero writes.
  */
-import type { Desired, Drift, TargetPlan } from '../targets/types';
+import type { Desired, Drift, TargetPlan } from './model';
 import {
   type OrderResult,
   orderSecurityGroupWrites,

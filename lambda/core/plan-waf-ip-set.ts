@@ -23,8 +23,8 @@
  * there is never drift to report.
  */
 
-import type { Capacity, Desired, TargetPlan } from '../targets/types';
 import { OverlapIndex, sortCidrs } from './cidr-order';
+import type { Capacity, Desired, TargetPlan } from './model';
 import { type Cidr, cidrLength, type Family } from './prefix';
 import { PrefixSet } from './prefix-set';
 

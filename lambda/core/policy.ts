@@ -7,7 +7,7 @@
  * The check runs over the columnar entries, so it costs a few comparisons per entry and builds a string only for a
  * violation. Pure: no I/O.
  */
-import type { Policy } from '../config';
+import * as z from 'zod';
 import type { EntryBuffer } from './entries';
 import { type Origin, PolicyError, type Problem } from './errors';
 import { type Family, formatV4, formatV6 } from './prefix';
@@ -58,7 +58,7 @@ const POW2 = Array.from({ length: 33 }, (_, k) => 2 ** k);
 
 /**
  * The policy's defaults, here rather than only in the zod schema so that the CLI's hot path can build a policy
- * without loading zod. lambda/config.ts takes its defaults from this object.
+ * without loading zod. lambda/config/index.ts takes its defaults from this object.
  */
 export const DEFAULT_POLICY = Object.freeze({
   minPrefixLength: Object.freeze({ ipv4: 16, ipv6: 32 }),
@@ -67,6 +67,30 @@ export const DEFAULT_POLICY = Object.freeze({
   allowEmpty: false,
   maxEntries: 1_000_000,
 });
+
+/** The entry policy: what a list may contain. The defaults suit a partner or office list. */
+export const PolicySchema = z.strictObject({
+  /**
+   * Breadth floors: the shortest prefix length accepted per family. The defaults (/16 and /32) let any partner,
+   * office or CI list through and stop a typo like `/3`. Lower them for CDN feeds (Cloudflare publishes /13 and /29).
+   */
+  minPrefixLength: z
+    .strictObject({
+      ipv4: z.int().min(1).max(32).default(DEFAULT_POLICY.minPrefixLength.ipv4),
+      ipv6: z.int().min(1).max(128).default(DEFAULT_POLICY.minPrefixLength.ipv6),
+    })
+    .default({ ...DEFAULT_POLICY.minPrefixLength }),
+  /** Accept RFC 1918 private IPv4 and IPv6 unique-local (fc00::/7) ranges. @default false */
+  allowPrivate: z.boolean().default(DEFAULT_POLICY.allowPrivate),
+  /** Clear host bits (`11.0.0.5/24` → `11.0.0.0/24`) instead of refusing the entry. @default false */
+  maskHostBits: z.boolean().default(DEFAULT_POLICY.maskHostBits),
+  /** Accept an empty list (it would remove every entry from every target). @default false */
+  allowEmpty: z.boolean().default(DEFAULT_POLICY.allowEmpty),
+  /** Refuse a list with more entries than this (before aggregation). @default 1,000,000 */
+  maxEntries: z.int().positive().default(DEFAULT_POLICY.maxEntries),
+});
+/** The entry policy. */
+export type Policy = z.infer<typeof PolicySchema>;
 
 /** First octets that some special-purpose IPv4 range touches: an entry inside any other /8 needs no table scan. */
 const SPECIAL_OCTETS = (() => {

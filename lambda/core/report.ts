@@ -1,7 +1,10 @@
 /**
- * Builders of the run report (plain data, see `targets/types.ts`) and its terraform-like text form, which the CLI
+ * Builders of the run report (plain data, see `model.ts`) and its terraform-like text form, which the CLI
  * prints and the handler logs. Pure: the engine passes in the clock readings.
  */
+
+import { AllowlistSyncError } from './errors';
+import type { ExpiryWarning } from './expiry';
 import {
   type Drift,
   type PrefixCount,
@@ -10,9 +13,7 @@ import {
   type TargetPlan,
   type TargetReport,
   type TargetStatus,
-} from '../targets/types';
-import { AllowlistSyncError } from './errors';
-import type { ExpiryWarning } from './expiry';
+} from './model';
 import { plural } from './plural';
 import type { Cidr } from './prefix';
 
@@ -123,7 +124,7 @@ export interface RunReportInput {
   /** ms since the epoch. */
   readonly startedAt: number;
   readonly durationMs: number;
-  /** Milliseconds per phase (lambda/phases.ts). */
+  /** Milliseconds per phase (lambda/engine/phases.ts). */
   readonly phases?: RunReport['phases'];
   readonly forced?: { readonly reason: string };
   readonly allowlists: RunReport['allowlists'];

@@ -6,11 +6,17 @@
  *
  * Pure: no SDK, no I/O.
  */
-import type { Target } from '../config';
 import { type Cidr, type Family, parsePrefixBytes, scratch } from './prefix';
 
-/** The security-group pool target of the RuntimeConfig. */
-export type SecurityGroupTarget = Extract<Target, { kind: 'security-groups' }>;
+/** The security-group pool target of the RuntimeConfig (lambda/config, `targets[]` of kind `security-groups`). */
+export interface SecurityGroupTarget {
+  readonly kind: 'security-groups';
+  readonly groupIds: readonly string[];
+  /** The port ranges every prefix is allowed on. */
+  readonly ports: readonly { readonly protocol: 'tcp' | 'udp'; readonly from: number; readonly to: number }[];
+  /** Inbound rules per group the planner may use, per family. */
+  readonly rulesPerGroup: { readonly ipv4: number; readonly ipv6: number };
+}
 
 /** A port range as EC2 reports it: `-1` protocol means every protocol and port. */
 export interface Ports {

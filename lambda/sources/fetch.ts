@@ -6,7 +6,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Source } from '../config';
-import type { Provenance } from '../targets/types';
+import type { Provenance } from '../core/model';
 import type { CachedSource, SourceCache } from './cache';
 import { SourceError } from './errors';
 import { fetchFile } from './file';

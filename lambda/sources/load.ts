@@ -9,7 +9,7 @@ import { type BuiltAllowlist, buildAllowlist } from '../core/allowlist';
 import { ConfigError } from '../core/errors';
 import type { DatedEntry } from '../core/expiry';
 import type { ExpiredEntry } from '../core/formats';
-import type { AllowlistReport, Desired, Provenance } from '../targets/types';
+import type { AllowlistReport, Desired, Provenance } from '../core/model';
 import { SourceCache } from './cache';
 import { type Fetched, fetchSource, type SourceDeps } from './fetch';
 import { resolveLimits } from './limits';

@@ -5,7 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { Provenance } from '../targets/types';
+import type { Provenance } from '../core/model';
 import { fetchSource, type SourceDeps } from './fetch';
 import { resolveLimits } from './limits';
 import { sourceFromLocation } from './locate';

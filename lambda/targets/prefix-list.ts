@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Target } from '../config';
 import { AllowlistSyncError, ConfigError } from '../core/errors';
+import type { Desired, TargetPlan } from '../core/model';
 import {
   type ObservedPrefixList,
   type ObservedPrefixListEntry,
@@ -29,10 +30,8 @@ import {
   type ApplyContext,
   ApplyDeadlineError,
   type ApplyResult,
-  type Desired,
   StateConflictError,
   type TargetDriver,
-  type TargetPlan,
 } from './types';
 
 /** A prefix list target from the RuntimeConfig. */

@@ -29,6 +29,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { OWNER_TAG_KEY } from '../config';
 import { AllowlistSyncError } from '../core/errors';
+import type { Desired, TargetPlan } from '../core/model';
 import {
   type AuthorizeWrite,
   type ObservedRule,
@@ -45,10 +46,8 @@ import {
   type ApplyContext,
   ApplyDeadlineError,
   type ApplyResult,
-  type Desired,
   StateConflictError,
   type TargetDriver,
-  type TargetPlan,
 } from './types';
 
 /**

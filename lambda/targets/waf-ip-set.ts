@@ -11,16 +11,15 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { Target } from '../config';
 import { AllowlistSyncError, ConfigError } from '../core/errors';
+import type { Desired, TargetPlan } from '../core/model';
 import { type ObservedIpSet, planWafIpSets, type WafIpSetsObserved, type WafIpSetWrite } from '../core/plan-waf-ip-set';
 import { type Cidr, type Family, parseCidr } from '../core/prefix';
 import {
   type ApplyContext,
   ApplyDeadlineError,
   type ApplyResult,
-  type Desired,
   StateConflictError,
   type TargetDriver,
-  type TargetPlan,
 } from './types';
 
 /** A WAF IP set target from the RuntimeConfig. */

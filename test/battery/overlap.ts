@@ -8,8 +8,8 @@
  * no (O, N) pair would describe the state; with it, each holder moves the targets from one list to the next.
  */
 
-import { isBusy, type RunLock } from '../../lambda/run-lock';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
+import { isBusy, type RunLock } from '../../lambda/engine/run-lock';
 import { seededRandom } from '../fakes';
 import { firstError } from './run-scenario';
 import type { Scenario } from './scenarios';

@@ -3,7 +3,7 @@
  * invariant checker on, then further runs until converged (bounded), then one more run that must write nothing.
  */
 
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
 import type { FaultKind } from '../fakes';
 import { economyBreaches, mark } from './economy';
 import type { Scenario } from './scenarios';

@@ -7,16 +7,16 @@
  * range and family (any rule in any group of the pool that covers the port range, ours or not), a WAF pool per
  * family (the union of its sets), a prefix list per family. U is what the units admitted before we wrote anything.
  *
- * Every applying run takes the real SSM run lock and generation store (lambda/run-lock.ts) over one FakeSsm per
+ * Every applying run takes the real SSM run lock and generation store (lambda/engine/run-lock.ts) over one FakeSsm per
  * world, as the function and the CLI do, so overlapping runs (battery D) serialise through it.
  */
 
 import { parseRuntimeConfig, type RuntimeConfig } from '../../lambda/config';
+import type { RunReport } from '../../lambda/core/model';
 import type { Family } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
 import { type EngineOptions, runEngine } from '../../lambda/engine';
-import { type GenerationStore, type RunLock, SsmGenerationStore, SsmRunLock } from '../../lambda/run-lock';
-import type { RunReport } from '../../lambda/targets/types';
+import { type GenerationStore, type RunLock, SsmGenerationStore, SsmRunLock } from '../../lambda/engine/run-lock';
 import type { Ec2View, FakeEc2, FakeWafv2, WafView } from '../fakes';
 import { type CallRecord, FakeEc2 as Ec2, SimulatedCrash, FakeWafv2 as Waf } from '../fakes';
 import { FakeSsm } from '../fakes/fake-ssm';

@@ -13,7 +13,17 @@ export const CLI = path.join(ROOT, 'dist/bin/allowlist-sync.js');
 
 /** Builds the CLI (`npm run build`: a dispatcher plus one bundle per command) unless it is newer than its sources. */
 export function ensureBuilt(): void {
-  const newest = ['bin', 'bin/commands', 'lambda', 'lambda/core', 'lambda/sources']
+  const newest = [
+    'bin',
+    'bin/commands',
+    'lambda',
+    'lambda/core',
+    'lambda/config',
+    'lambda/engine',
+    'lambda/function',
+    'lambda/sources',
+    'lambda/targets',
+  ]
     .flatMap((dir) => readdirSync(path.join(ROOT, dir)).map((f) => statSync(path.join(ROOT, dir, f)).mtimeMs))
     .reduce((a, b) => Math.max(a, b), 0);
   if (existsSync(CLI) && statSync(CLI).mtimeMs >= newest) return;

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
 import { FakeWafv2 } from '../fakes';
 import { FakeSsm } from '../fakes/fake-ssm';
 import { ensureBuilt } from './built-cli';

@@ -12,7 +12,7 @@ import {
   EVENT_PREFIX_CAP,
   MAX_EVENT_ENTRY_BYTES,
 } from '../../lambda/core/change-event';
-import type { AllowlistReport, TargetReport } from '../../lambda/targets/types';
+import type { AllowlistReport, TargetReport } from '../../lambda/core/model';
 import { allowlistReport, targetReport } from '../handler/helpers';
 
 const RUN: ChangeEventRun = { runId: 'r-1', trigger: 'schedule', startedAt: '2026-12-03T08:00:00.000Z', dryRun: false };

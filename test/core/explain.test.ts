@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { buildAllowlist } from '../../lambda/core/allowlist';
 import { commonPrefix, documentEntryMeta, explainPrefix, type SearchSource } from '../../lambda/core/explain';
 import { explainLive } from '../../lambda/core/explain-live';
+import type { Format } from '../../lambda/core/format';
 import { parseSource } from '../../lambda/core/formats';
 import { DEFAULT_POLICY } from '../../lambda/core/policy';
 import { parseCidr } from '../../lambda/core/prefix';
 import { cidrRange, PrefixSet } from '../../lambda/core/prefix-set';
-import type { Format } from '../../lambda/format';
 
 const now = new Date('2026-12-01T00:00:00Z');
 const enc = (s: string) => new TextEncoder().encode(s);

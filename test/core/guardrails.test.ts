@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkGuardrails, checkRemovalShare, GuardrailError } from '../../lambda/core/guardrails';
+import type { TargetPlan } from '../../lambda/core/model';
 import type { Cidr } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
-import type { TargetPlan } from '../../lambda/targets/types';
 
 const DEFAULTS = { maxRemovedShare: 0.3, removalsAlwaysAllowed: 10 };
 

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DiffSide, diffAllowlists } from '../../lambda/core/list-diff';
+import type { EntryNote } from '../../lambda/core/model';
 import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import { cidrRange, PrefixSet } from '../../lambda/core/prefix-set';
-import type { EntryNote } from '../../lambda/targets/types';
 
 const side = (cidrs: string[], notes: Record<string, EntryNote> = {}): DiffSide => ({
   set: PrefixSet.parse(cidrs),

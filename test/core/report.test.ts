@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GuardrailError } from '../../lambda/core/guardrails';
+import { REPORT_PREFIX_CAP, type TargetPlan, type TargetStatus } from '../../lambda/core/model';
 import type { Cidr } from '../../lambda/core/prefix';
 import { buildRunReport, buildTargetReport, formatPlanText, reportError, worstStatus } from '../../lambda/core/report';
-import { REPORT_PREFIX_CAP, type TargetPlan, type TargetStatus } from '../../lambda/targets/types';
 
 function plan(add: string[], remove: string[], unchanged = 240): TargetPlan {
   return {

@@ -3,6 +3,8 @@
  * a pool that applies a plan's writes the way EC2 does (all-or-nothing, Duplicate, NotFound, per-family quota) and
  * checks P3, P4 and P5 by address, per configured port range, after every call.
  */
+
+import type { Desired, EntryNote } from '../../lambda/core/model';
 import type { Cidr, Family } from '../../lambda/core/prefix';
 import { parseCidr } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
@@ -15,7 +17,6 @@ import {
   type SecurityGroupTarget,
   type SecurityGroupWrite,
 } from '../../lambda/core/sg-rules';
-import type { Desired, EntryNote } from '../../lambda/targets/types';
 
 /** The allowlist name the tests plan for. */
 export const ALLOWLIST = 'partners';

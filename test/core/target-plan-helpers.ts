@@ -2,9 +2,11 @@
  * Helpers for the WAF IP set and prefix list planner and driver tests: build a Desired from prefix texts, check the
  * invariants P3, P4 and P5 by address over a sequence of target states, and run a driver on a fake clock.
  */
+
+import type { Desired, EntryNote } from '../../lambda/core/model';
 import { type Cidr, parseCidr } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
-import type { ApplyContext, Desired, EntryNote } from '../../lambda/targets/types';
+import type { ApplyContext } from '../../lambda/targets/types';
 
 /** A Desired from prefix texts (aggregated, as the engine builds it). */
 export function desiredOf(texts: readonly string[], notes: Record<string, EntryNote> = {}): Desired {

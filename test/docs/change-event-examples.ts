@@ -4,8 +4,8 @@
  */
 import { parseRuntimeConfig } from '../../lambda/config';
 import { type EngineDeps, runEngine } from '../../lambda/engine';
-import { createHandler } from '../../lambda/invocation';
-import { createLogger, createMetrics } from '../../lambda/observability';
+import { createHandler } from '../../lambda/function/invocation';
+import { createLogger, createMetrics } from '../../lambda/function/observability';
 import { createDriver } from '../../lambda/targets';
 import { FakeEc2, FakeEventBridge, FakeWafv2 } from '../fakes';
 import { FakeS3 } from '../fakes/fake-s3';

@@ -8,16 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
+import type { Desired, TargetPlan } from '../../lambda/core/model';
 import { formatPlanText } from '../../lambda/core/report';
 import { runEngine } from '../../lambda/engine';
-import { applyTarget } from '../../lambda/engine-apply';
-import {
-  type ApplyContext,
-  type Desired,
-  StateConflictError,
-  type TargetDriver,
-  type TargetPlan,
-} from '../../lambda/targets/types';
+import { applyTarget } from '../../lambda/engine/apply';
+import { type ApplyContext, StateConflictError, type TargetDriver } from '../../lambda/targets/types';
 import { desiredOf } from './set-driver';
 
 type Outcome = 'ok' | 'conflict' | 'throttle';

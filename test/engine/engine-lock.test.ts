@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
 import { type EngineDeps, type EngineOptions, runEngine } from '../../lambda/engine';
-import { DEFAULT_LOCK_WAIT_MS, LOCK_TTL_MARGIN_MS } from '../../lambda/engine-lock';
-import { type GenerationStore, MemoryRunLock } from '../../lambda/run-lock';
+import { DEFAULT_LOCK_WAIT_MS, LOCK_TTL_MARGIN_MS } from '../../lambda/engine/lock';
+import { type GenerationStore, MemoryRunLock } from '../../lambda/engine/run-lock';
 import { driverTable, SetDriver, tableLoader } from './set-driver';
 
 const PL_A = 'pl-00000000000000a1';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
 import { type EngineDeps, type EngineOptions, runEngine } from '../../lambda/engine';
-import { CONFLICT_BACKOFF_MS, MAX_APPLY_ATTEMPTS } from '../../lambda/engine-apply';
+import { CONFLICT_BACKOFF_MS, MAX_APPLY_ATTEMPTS } from '../../lambda/engine/apply';
 import { driverTable, SetDriver, tableLoader } from './set-driver';
 
 const PL_A = 'pl-00000000000000a1';

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Allowlist } from '../../lambda/config';
 import { parseRuntimeConfig } from '../../lambda/config';
+import type { Desired, TargetPlan } from '../../lambda/core/model';
 import { type EngineDeps, runEngine } from '../../lambda/engine';
-import { runLogEntry } from '../../lambda/observability';
-import { type Phase, PhaseTimer } from '../../lambda/phases';
+import { type Phase, PhaseTimer } from '../../lambda/engine/phases';
+import { runLogEntry } from '../../lambda/function/observability';
 import { loadAllowlist } from '../../lambda/sources';
-import type { ApplyContext, Desired, TargetPlan } from '../../lambda/targets/types';
+import type { ApplyContext } from '../../lambda/targets/types';
 import {
   type SetDriver as Driver,
   driverTable,

@@ -9,7 +9,7 @@ import {
   RunLockError,
   SsmGenerationStore,
   SsmRunLock,
-} from '../../lambda/run-lock';
+} from '../../lambda/engine/run-lock';
 import { FakeSsm } from '../fakes/fake-ssm';
 
 const T0 = 1_700_000_000_000;

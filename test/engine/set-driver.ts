@@ -4,17 +4,12 @@
  * the stateful AWS fakes instead.
  */
 import type { Allowlist, Target } from '../../lambda/config';
+import type { Desired, TargetPlan } from '../../lambda/core/model';
 import type { Cidr } from '../../lambda/core/prefix';
 import { PrefixSet } from '../../lambda/core/prefix-set';
 import type { LoadedAllowlist } from '../../lambda/engine';
 import { SourceError } from '../../lambda/sources/errors';
-import {
-  type ApplyContext,
-  type Desired,
-  StateConflictError,
-  type TargetDriver,
-  type TargetPlan,
-} from '../../lambda/targets/types';
+import { type ApplyContext, StateConflictError, type TargetDriver } from '../../lambda/targets/types';
 
 /** What the set driver observes. */
 export interface SetState {

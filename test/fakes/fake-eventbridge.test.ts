@@ -1,12 +1,12 @@
 /**
  * FakeEventBridge enforces PutEvents' documented limits, so the sender is tested against what AWS refuses: 1-10
  * entries a call, 256 KB of entries a call, a JSON-object Detail, no `aws.` source, existing buses only, and the
- * role's grant. The sender (lambda/change-events.ts) batches to fit.
+ * role's grant. The sender (lambda/engine/change-events.ts) batches to fit.
  */
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
-import { sendChangeEvents } from '../../lambda/change-events';
 import type { ChangeEvent } from '../../lambda/core/change-event';
+import { sendChangeEvents } from '../../lambda/engine/change-events';
 import { FakeEventBridge } from './fake-eventbridge';
 
 const entry = (over: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
-import { allowlistsReadingObject, isIgnored, parseInvokeEvent } from '../../lambda/events';
+import { allowlistsReadingObject, isIgnored, parseInvokeEvent } from '../../lambda/function/events';
 
 const config = parseRuntimeConfig({
   version: 1,

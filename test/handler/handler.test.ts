@@ -6,9 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Allowlist, parseRuntimeConfig, type RuntimeConfigInput } from '../../lambda/config';
 import type { ConfigError } from '../../lambda/core/errors';
 import { type EngineDeps, runEngine } from '../../lambda/engine';
-import { createHandler } from '../../lambda/invocation';
-import { createLogger, createMetrics } from '../../lambda/observability';
-import { RunFailedError } from '../../lambda/response';
+import { createHandler } from '../../lambda/function/invocation';
+import { createLogger, createMetrics } from '../../lambda/function/observability';
+import { RunFailedError } from '../../lambda/function/response';
 import { loadAllowlist } from '../../lambda/sources';
 import { createDriver } from '../../lambda/targets';
 import { FakeEc2, FakeWafv2 } from '../fakes';
@@ -181,7 +181,7 @@ describe('the cold start', () => {
         },
       ],
     });
-    const error = await import('../../lambda/handler.js').catch((e: unknown) => e);
+    const error = await import('../../lambda/function/handler.js').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as ConfigError).name).toBe('ConfigError');
     expect((error as Error).message).toContain('RuntimeConfig from ALLOWLIST_SYNC_CONFIG is invalid');
@@ -191,7 +191,7 @@ describe('the cold start', () => {
   it('fails loudly when the config is missing', async () => {
     vi.resetModules();
     delete process.env.ALLOWLIST_SYNC_CONFIG;
-    await expect(import('../../lambda/handler.js')).rejects.toThrow(/ALLOWLIST_SYNC_CONFIG: not set/);
+    await expect(import('../../lambda/function/handler.js')).rejects.toThrow(/ALLOWLIST_SYNC_CONFIG: not set/);
   });
 
   it('loads with a valid config and exports the handler', async () => {
@@ -206,7 +206,7 @@ describe('the cold start', () => {
         },
       ],
     });
-    const module = await import('../../lambda/handler.js');
+    const module = await import('../../lambda/function/handler.js');
     expect(typeof module.handler).toBe('function');
   });
 });

@@ -3,7 +3,7 @@
  * and a small report builder for stub engines.
  */
 import { vi } from 'vitest';
-import type { AllowlistReport, RunReport, TargetReport } from '../../lambda/targets/types';
+import type { AllowlistReport, RunReport, TargetReport } from '../../lambda/core/model';
 
 /**
  * Captures what is written to stdout and stderr (Powertools writes ERROR lines to stderr) until `restore()`, as raw

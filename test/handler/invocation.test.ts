@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseRuntimeConfig } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
-import { createHandler, REPORT_MARGIN_MS, type RunOptions } from '../../lambda/invocation';
-import { createLogger, createMetrics } from '../../lambda/observability';
-import { RunFailedError } from '../../lambda/response';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
+import { createHandler, REPORT_MARGIN_MS, type RunOptions } from '../../lambda/function/invocation';
+import { createLogger, createMetrics } from '../../lambda/function/observability';
+import { RunFailedError } from '../../lambda/function/response';
 import { allowlistReport, captureStdout, refusedRunReport, runReport, targetReport } from './helpers';
 
 const PUBLIC_KEY = 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=';

@@ -4,7 +4,7 @@ import { parseRuntimeConfigJson } from '../../lambda/config';
 import {
   generationParameterName as runtimeGenerationName,
   lockParameterName as runtimeLockName,
-} from '../../lambda/run-lock';
+} from '../../lambda/engine/run-lock';
 import { FUNCTION_BUNDLING } from '../../lib/bundling-options';
 import { generationParameterName, lockParameterName, serialParameterName } from '../../lib/permissions';
 import { fullConfig, policyStatements, sampleConfig, synth } from './synth';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generationParameterName, lockParameterName } from '../../lambda/run-lock';
+import { generationParameterName, lockParameterName } from '../../lambda/engine/run-lock';
 import { serialParameterName } from '../../lambda/sources/serial-store';
 import { type Capability, type NeededAction, neededActions, type ResourceRole } from './runtime-actions';
 import { ROOT, synth } from './synth';

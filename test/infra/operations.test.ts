@@ -69,7 +69,7 @@ describe('operations: alarms, dashboard, outputs and checks', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AllowlistSync',
         MetricName: metric,
-        // Exactly the one dimension the function emits (lambda/observability.ts): an alarm matches the exact set.
+        // Exactly the one dimension the function emits (lambda/function/observability.ts): an alarm matches the exact set.
         Dimensions: [{ Name: 'Allowlist', Value: allowlist }],
         ComparisonOperator: operator,
         Threshold: threshold,

@@ -26,9 +26,9 @@ export const CAPABILITY_OF: Readonly<Record<string, Capability>> = {
   'lambda/targets/waf-ip-set.ts': 'waf-ip-sets',
   'lambda/sources/s3.ts': 's3-source',
   'lambda/sources/ssm.ts': 'ssm-source',
-  'lambda/run-lock.ts': 'run-state',
+  'lambda/engine/run-lock.ts': 'run-state',
   'lambda/sources/serial-store.ts': 'signed-serial',
-  'lambda/change-events.ts': 'change-events',
+  'lambda/engine/change-events.ts': 'change-events',
 };
 
 /**

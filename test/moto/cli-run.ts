@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
 import { CLI, ROOT } from '../cli/built-cli';
 import type { MotoServer, RecordedCall } from '../support/moto';
 

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
 import { ensureBuilt } from '../cli/built-cli';
 import { MOTO_CASE_TIMEOUT_MS, type MotoServer, moto, type RecordedCall, startMoto } from '../support/moto';
 import { addIngressRule, putObject } from '../support/moto-resources';

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import type { AllowlistSyncHandler, InvocationContext } from '../../lambda/invocation';
+import type { AllowlistSyncHandler, InvocationContext } from '../../lambda/function/invocation';
 import { esbuildOptions, FUNCTION_ENTRY } from '../../lib/bundling-options';
 import { ROOT } from '../cli/built-cli';
 

@@ -7,9 +7,9 @@
  */
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { InvokeResponse } from '../../lambda/response';
+import type { RunReport } from '../../lambda/core/model';
+import type { InvokeResponse } from '../../lambda/function/response';
 import { serialParameterName } from '../../lambda/sources';
-import type { RunReport } from '../../lambda/targets/types';
 import { keys, signedDoc } from '../sources/helpers';
 import {
   MOTO_CASE_TIMEOUT_MS,

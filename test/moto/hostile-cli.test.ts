@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
 import { CLI, ensureBuilt, ROOT } from '../cli/built-cli';
 import { FakeS3 } from '../fakes/fake-s3';
 import { FakeSsm } from '../fakes/fake-ssm';

@@ -9,7 +9,7 @@
  * - Through the engine, every case: the sources are arranged as in test/sources/hostile.test.ts (the HTTPS test
  *   server, and the S3/SSM fakes where a case needs a fault moto cannot inject: a truncated or dripping body, a 500,
  *   an access denial), while the targets, the run lock, the generation store and the event bus are moto's, as the
- *   function wires them (lambda/aws-deps.ts).
+ *   function wires them (lambda/engine/aws-deps.ts).
  * - Through the function's bundle, as the stack builds it: every case whose sources are inline or a file (the ones
  *   a cold container can be given through its config alone), each as one allowlist of one container's run.
  *
@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../lambda/config';
 import { runEngine } from '../../lambda/engine';
-import type { RunFailedError } from '../../lambda/response';
-import { SsmGenerationStore, SsmRunLock } from '../../lambda/run-lock';
+import { SsmGenerationStore, SsmRunLock } from '../../lambda/engine/run-lock';
+import type { RunFailedError } from '../../lambda/function/response';
 import { MemorySerialStore, SourceCache, type SourceDeps } from '../../lambda/sources';
 import { FakeS3 } from '../fakes/fake-s3';
 import { FakeSsm } from '../fakes/fake-ssm';

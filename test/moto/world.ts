@@ -4,7 +4,7 @@
  * of them, and the checks that read every target back from moto.
  */
 import { expect } from 'vitest';
-import type { RunReport } from '../../lambda/targets/types';
+import type { RunReport } from '../../lambda/core/model';
 import { isPutEvents, type MotoClients, type RecordedCall, recordedEvents } from '../support/moto';
 import {
   createBucket,

@@ -9,8 +9,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AllowlistReport, RunReport } from '../core/model';
+import { redact, redactText } from '../core/redact';
 import type { RunRequest } from './events';
-import type { AllowlistReport, RunReport } from './targets/types';
 
 /** The CloudWatch namespace of every metric. */
 export const METRICS_NAMESPACE = 'AllowlistSync';
@@ -180,39 +181,6 @@ export function sourceAgeSeconds(a: AllowlistReport, now: number): number | unde
     .filter((t) => Number.isFinite(t));
   if (times.length === 0) return undefined;
   return Math.max(0, Math.round((now - Math.min(...times)) / 1000));
-}
-
-/** Returns a deep copy of `value` with every string passed through {@link redactText}. */
-export function redact(value: unknown): unknown {
-  if (typeof value === 'string') return redactText(value);
-  if (Array.isArray(value)) return value.map(redact);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
-  }
-  return value;
-}
-
-const PATTERNS: readonly [RegExp, string][] = [
-  // A URL's query string (pre-signed URLs and tokens live there): keep the scheme, host and path.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*)\?[^\s#"'<>]*/gi, '$1?[redacted]'],
-  // user:password@ in a URL.
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"'<>]+@/gi, '$1[redacted]@'],
-  // Signature-like parameters outside a URL.
-  [
-    /\b(X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig|token)=[^\s&"']+/gi,
-    '$1=[redacted]',
-  ],
-  // PEM blocks (keys, certificates).
-  [/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g, '[redacted PEM]'],
-  // AWS access key ids.
-  [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, '[redacted key id]'],
-];
-
-/** Strips URL query strings, credentials in URLs, signature parameters, PEM blocks and AWS access key ids. */
-export function redactText(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
-  return out;
 }
 
 function sum(values: readonly number[]): number {

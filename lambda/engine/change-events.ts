@@ -14,10 +14,10 @@ import {
   changeEventSize,
   MAX_EVENT_ENTRIES_PER_CALL,
   MAX_EVENT_ENTRY_BYTES,
-} from './core/change-event';
-import { reportError } from './core/report';
-import { redact } from './observability';
-import type { ChangeEventDelivery } from './targets/types';
+} from '../core/change-event';
+import type { ChangeEventDelivery } from '../core/model';
+import { redact } from '../core/redact';
+import { reportError } from '../core/report';
 
 /** Entry error codes worth one more try (EventBridge PutEventsResultEntry.ErrorCode). */
 const TRANSIENT_CODES = new Set(['ThrottlingException', 'InternalException', 'InternalFailure']);

@@ -1,7 +1,7 @@
 /**
  * The source formats and their options: the `format` of a source in the RuntimeConfig and the `--format` of the CLI.
  * In a module of its own so that `allowlist-sync aggregate` validates a format without building every RuntimeConfig
- * schema (lambda/config.ts re-exports it).
+ * schema (lambda/config re-exports it).
  *
  * Pure: no I/O.
  */

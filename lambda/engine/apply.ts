@@ -13,19 +13,14 @@
  * this can undercount, never count a write that did not happen as far as AWS said); the report never presents the
  * plan's figures as applied.
  */
-import type { Allowlist } from './config';
-import { AllowlistSyncError } from './core/errors';
-import { checkCapacity, checkRemovalShare } from './core/guardrails';
-import type { Cidr } from './core/prefix';
-import { type ReportError, reportError } from './core/report';
+import type { Allowlist } from '../config';
+import { AllowlistSyncError } from '../core/errors';
+import { checkCapacity, checkRemovalShare } from '../core/guardrails';
+import type { Desired, TargetPlan, TargetStatus } from '../core/model';
+import type { Cidr } from '../core/prefix';
+import { type ReportError, reportError } from '../core/report';
+import { StateConflictError, type TargetDriver } from '../targets/types';
 import { PhaseTimer } from './phases';
-import {
-  type Desired,
-  StateConflictError,
-  type TargetDriver,
-  type TargetPlan,
-  type TargetStatus,
-} from './targets/types';
 
 /** Apply attempts per target when AWS reports a state conflict. */
 export const MAX_APPLY_ATTEMPTS = 3;

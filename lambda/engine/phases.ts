@@ -12,12 +12,9 @@
  * as a virtual clock that only moves on sleeps, and a phase time must be time actually spent.
  */
 
-/** The phases of a run, in pipeline order. */
-export const PHASES = ['fetch', 'parse', 'observe', 'plan', 'apply', 'verify'] as const;
-/** One phase of a run. */
-export type Phase = (typeof PHASES)[number];
-/** Milliseconds spent in each phase of a run. */
-export type PhaseTimes = { readonly [P in Phase]: number };
+import { PHASES, type Phase, type PhaseTimes } from '../core/model';
+
+export { PHASES, type Phase, type PhaseTimes } from '../core/model';
 
 /** Sees each interval of a phase begin and end (the bench samples memory and attributes API calls with it). */
 export interface PhaseObserver {

@@ -26,7 +26,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { AllowlistSyncError } from './core/errors';
+import { AllowlistSyncError } from '../core/errors';
 
 /** The parameter path every allowlist's state lives under (serial, lock, generation). */
 export const PARAMETER_PREFIX = '/allowlist-sync';

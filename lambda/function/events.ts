@@ -12,9 +12,9 @@
  * adds fields over time) but their `source` and `detail-type` must be the expected ones. Pure: no I/O.
  */
 import * as z from 'zod';
-import type { RuntimeConfig, Source } from './config';
-import { ConfigError } from './core/errors';
-import type { RunReport } from './targets/types';
+import type { RuntimeConfig, Source } from '../config';
+import { ConfigError } from '../core/errors';
+import type { RunReport } from '../core/model';
 
 /** What one invocation asks the engine to do. */
 export interface RunRequest {

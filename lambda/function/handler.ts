@@ -5,10 +5,10 @@
  * {@link createHandler}'s: parse the event → run the engine → metrics → one log line → the report, or a throw.
  */
 
-import { createEngineDeps } from './aws-deps';
-import { CONFIG_ENV, parseRuntimeConfigJson, type RuntimeConfig } from './config';
-import { ConfigError } from './core/errors';
-import { runEngine } from './engine';
+import { CONFIG_ENV, parseRuntimeConfigJson, type RuntimeConfig } from '../config';
+import { ConfigError } from '../core/errors';
+import { runEngine } from '../engine';
+import { createEngineDeps } from '../engine/aws-deps';
 import { type AllowlistSyncHandler, createHandler } from './invocation';
 import { createLogger, createMetrics } from './observability';
 
@@ -24,7 +24,7 @@ export function readConfigFromEnv(env: NodeJS.ProcessEnv): RuntimeConfig {
 
 const config = readConfigFromEnv(process.env);
 
-/** The function's handler (see lambda/invocation.ts for one invocation). */
+/** The function's handler (see lambda/function/invocation.ts for one invocation). */
 export const handler: AllowlistSyncHandler = createHandler({
   config,
   engine: runEngine,

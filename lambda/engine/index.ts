@@ -10,17 +10,17 @@
  * Concurrency (P10): an applying run takes each allowlist's run lock before it observes the allowlist's targets, and
  * refuses when the last applied generation (the start time of the newest run allowed to write) is newer than its own;
  * it records its own generation after pre-flight, before its first write, and releases every lock at the end
- * (lambda/engine-lock.ts, lambda/run-lock.ts). Dry runs take no lock: they only read.
+ * (lambda/engine/lock.ts, lambda/engine/run-lock.ts). Dry runs take no lock: they only read.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { sendChangeEvents } from './change-events';
-import type { Allowlist, RuntimeConfig, Target } from './config';
-import { type AllowlistChanges, buildChangeEvent, type ChangeEvent } from './core/change-event';
-import { AllowlistSyncError, ConfigError } from './core/errors';
-import { type DatedEntry, EXPIRING_REPORT_CAP, findExpiring } from './core/expiry';
-import { checkGuardrails, type GuardrailError, isForced } from './core/guardrails';
+import type { Allowlist, RuntimeConfig, Target } from '../config';
+import { type AllowlistChanges, buildChangeEvent, type ChangeEvent } from '../core/change-event';
+import { AllowlistSyncError, ConfigError } from '../core/errors';
+import { type DatedEntry, EXPIRING_REPORT_CAP, findExpiring } from '../core/expiry';
+import { checkGuardrails, type GuardrailError, isForced } from '../core/guardrails';
+import type { AllowlistReport, Desired, Provenance, RunReport, TargetPlan, TargetReport } from '../core/model';
 import {
   buildRunReport,
   buildTargetReport,
@@ -28,21 +28,14 @@ import {
   type ReportError,
   reportError,
   worstStatus,
-} from './core/report';
-import { applyTarget } from './engine-apply';
-import { DEFAULT_LOCK_WAIT_MS, holdAllowlist, LOCK_TTL_MARGIN_MS } from './engine-lock';
+} from '../core/report';
+import { loadAllowlist, type SourceDeps } from '../sources';
+import type { TargetDriver } from '../targets/types';
+import { applyTarget } from './apply';
+import { sendChangeEvents } from './change-events';
+import { DEFAULT_LOCK_WAIT_MS, holdAllowlist, LOCK_TTL_MARGIN_MS } from './lock';
 import { type PhaseObserver, PhaseTimer } from './phases';
 import type { GenerationStore, Lease, RunLock } from './run-lock';
-import { loadAllowlist, type SourceDeps } from './sources';
-import type {
-  AllowlistReport,
-  Desired,
-  Provenance,
-  RunReport,
-  TargetDriver,
-  TargetPlan,
-  TargetReport,
-} from './targets/types';
 
 /** What loading one allowlist yields: the desired set, where it came from, the counts, and a signed serial. */
 export interface LoadedAllowlist {
@@ -150,7 +143,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
   // Loaded on demand: a caller that injects its drivers (tests, a future plugin) does not load every SDK driver.
   const drivers =
     deps.drivers ??
-    (await import('./targets/index.js')).driverFactory({ ...clients, sleep: deps.sleep, now: deps.now });
+    (await import('../targets/index.js')).driverFactory({ ...clients, sleep: deps.sleep, now: deps.now });
   const serials = sources.serialStore;
   const generation = startedAt;
   const budgetMs = deps.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS;
@@ -269,7 +262,7 @@ export async function runEngine(config: RuntimeConfig, options: EngineOptions, d
 /**
  * Builds one change event per allowlist the run changed, refused or failed, puts them on the default bus and records
  * each one's delivery in its allowlist's report. A failed PutEvents leaves the run's status as it is (the filters are
- * right or the refusal stands) and is reported, logged and counted instead (lambda/change-events.ts).
+ * right or the refusal stands) and is reported, logged and counted instead (lambda/engine/change-events.ts).
  */
 async function emitChangeEvents(
   reports: readonly AllowlistReport[],

@@ -3,8 +3,8 @@
  * the error a refused or failed run throws so that the function's Errors metric, its alarm and the async dead-letter
  * queue all see it. Pure: no I/O.
  */
-import { AllowlistSyncError } from './core/errors';
-import type { RunReport } from './targets/types';
+import { AllowlistSyncError } from '../core/errors';
+import type { RunReport } from '../core/model';
 
 /** The function's response: the summary line an operator reads first, then the whole report. */
 export interface InvokeResponse {

@@ -1,6 +1,6 @@
 /**
  * One invocation of the function, with everything it uses injected: the parsed config, the engine, its deps, the
- * logger and the metrics. `lambda/handler.ts` wires the real ones once per container; tests pass a stub engine or
+ * logger and the metrics. `lambda/function/handler.ts` wires the real ones once per container; tests pass a stub engine or
  * the real engine over the fakes.
  *
  * Per run: parse the event strictly → run the engine → publish metrics → log ONE summary line → return the report, or
@@ -12,13 +12,14 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { RuntimeConfig } from './config';
+import type { RuntimeConfig } from '../config';
+import type { RunReport } from '../core/model';
+import { redact, redactText } from '../core/redact';
 import { isIgnored, parseInvokeEvent, type RunRequest } from './events';
-import { logRun, publishRunMetrics, redact, redactText } from './observability';
+import { logRun, publishRunMetrics } from './observability';
 import { buildResponse, type IgnoredResponse, type InvokeResponse, isRunFailure, RunFailedError } from './response';
-import type { RunReport } from './targets/types';
 
-/** The options the handler passes to the engine (`EngineOptions` of lambda/engine.ts). */
+/** The options the handler passes to the engine (`EngineOptions` of lambda/engine/index.ts). */
 export interface RunOptions {
   readonly dryRun: boolean;
   readonly allowlists?: readonly string[];
@@ -29,7 +30,7 @@ export interface RunOptions {
   readonly fullReport?: boolean;
 }
 
-/** The engine's signature (`runEngine` of lambda/engine.ts), generic over its deps so tests can stub it. */
+/** The engine's signature (`runEngine` of lambda/engine/index.ts), generic over its deps so tests can stub it. */
 export type RunEngine<D> = (config: RuntimeConfig, options: RunOptions, deps: D) => Promise<RunReport>;
 
 /** What an invocation runs with. */

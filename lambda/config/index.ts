@@ -6,10 +6,11 @@
  * Pure: no I/O. `import * as z` keeps zod's locales out of the bundle (docs/aws-behaviour.md §33).
  */
 import * as z from 'zod';
-import { ConfigError } from './core/errors';
-import { DEFAULT_EXPIRY_WARNING_DAYS, MAX_EXPIRY_WARNING_DAYS } from './core/expiry';
-import { DEFAULT_POLICY } from './core/policy';
-import { FormatSchema } from './format';
+import { ConfigError } from '../core/errors';
+import { DEFAULT_EXPIRY_WARNING_DAYS, MAX_EXPIRY_WARNING_DAYS } from '../core/expiry';
+import { FormatSchema } from '../core/format';
+import { GuardrailsSchema } from '../core/guardrails';
+import { DEFAULT_POLICY, PolicySchema } from '../core/policy';
 import { zodIssues } from './zod-issues';
 
 /** Environment variable that carries the RuntimeConfig JSON to the function. */
@@ -25,7 +26,7 @@ const name = z
     'a name is 1–64 letters, digits, "-" or "_", starting with a letter or digit',
   );
 
-export { type Format, FormatSchema } from './format';
+export { type Format, FormatSchema } from '../core/format';
 
 /** Optional integrity check of a source's bytes. */
 export const IntegritySchema = z.union([
@@ -85,29 +86,7 @@ export const SourceSchema = z.discriminatedUnion('kind', [
 /** One source of an allowlist. */
 export type Source = z.infer<typeof SourceSchema>;
 
-/** The entry policy: what a list may contain. The defaults suit a partner or office list. */
-export const PolicySchema = z.strictObject({
-  /**
-   * Breadth floors: the shortest prefix length accepted per family. The defaults (/16 and /32) let any partner,
-   * office or CI list through and stop a typo like `/3`. Lower them for CDN feeds (Cloudflare publishes /13 and /29).
-   */
-  minPrefixLength: z
-    .strictObject({
-      ipv4: z.int().min(1).max(32).default(DEFAULT_POLICY.minPrefixLength.ipv4),
-      ipv6: z.int().min(1).max(128).default(DEFAULT_POLICY.minPrefixLength.ipv6),
-    })
-    .default({ ...DEFAULT_POLICY.minPrefixLength }),
-  /** Accept RFC 1918 private IPv4 and IPv6 unique-local (fc00::/7) ranges. @default false */
-  allowPrivate: z.boolean().default(DEFAULT_POLICY.allowPrivate),
-  /** Clear host bits (`11.0.0.5/24` → `11.0.0.0/24`) instead of refusing the entry. @default false */
-  maskHostBits: z.boolean().default(DEFAULT_POLICY.maskHostBits),
-  /** Accept an empty list (it would remove every entry from every target). @default false */
-  allowEmpty: z.boolean().default(DEFAULT_POLICY.allowEmpty),
-  /** Refuse a list with more entries than this (before aggregation). @default 1,000,000 */
-  maxEntries: z.int().positive().default(DEFAULT_POLICY.maxEntries),
-});
-/** The entry policy. */
-export type Policy = z.infer<typeof PolicySchema>;
+export { type Policy, PolicySchema } from '../core/policy';
 
 /** A tcp or udp port range that every prefix is allowed on. */
 export const PortRangeSchema = z
@@ -156,17 +135,7 @@ export const TargetSchema = z.discriminatedUnion('kind', [
 /** One target. */
 export type Target = z.infer<typeof TargetSchema>;
 
-/** Change-size guardrails, checked over all targets before the first write. */
-export const GuardrailsSchema = z
-  .strictObject({
-    /** Refuse a run that would remove more than this share of a target's current entries… @default 0.3 */
-    maxRemovedShare: z.number().min(0).max(1).default(0.3),
-    /** …unless it removes at most this many (small lists may change freely). @default 10 */
-    removalsAlwaysAllowed: z.int().min(0).default(10),
-  })
-  .default({ maxRemovedShare: 0.3, removalsAlwaysAllowed: 10 });
-/** The guardrails. */
-export type Guardrails = z.infer<typeof GuardrailsSchema>;
+export { type Guardrails, GuardrailsSchema } from '../core/guardrails';
 
 /**
  * Days before an entry's `expires` that the run report, the log line, `validate` and the ExpiringEntries metric start

@@ -10,11 +10,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import type { RuntimeConfig } from './config';
-import type { EngineDeps } from './engine';
+import type { RuntimeConfig } from '../config';
+import { loadAllowlist, SourceCache, type SourceDeps, SsmSerialStore } from '../sources';
+import { driverFactory } from '../targets';
+import type { EngineDeps } from './index';
 import { SsmGenerationStore, SsmRunLock } from './run-lock';
-import { loadAllowlist, SourceCache, type SourceDeps, SsmSerialStore } from './sources';
-import { driverFactory } from './targets';
 
 /** Who runs the engine: the function keeps a conditional-fetch cache across warm invocations; the CLI does not. */
 export interface EngineDepsOptions {

@@ -2,7 +2,7 @@
  * The engine's concurrency step (docs/design.md P10: overlapping runs never leave an older list applied after a newer
  * one succeeded). For an applying run, per allowlist, BEFORE its targets are observed:
  *
- * 1. take the allowlist's run lock (lambda/run-lock.ts), waiting with bounded backoff while another run holds it, so
+ * 1. take the allowlist's run lock (lambda/engine/run-lock.ts), waiting with bounded backoff while another run holds it, so
  *    the plan is made on a state no other run is changing and every write of the run happens under the lock;
  * 2. read the last applied generation: a newer one than this run's means a newer run already got past this point,
  *    and this run's list is older: refuse with zero writes.
@@ -11,7 +11,7 @@
  * apply): a newer run that wrote nothing (its list equalled the state) or failed half-way must still stop an older
  * run queued behind it on the lock, or the older list would be applied last. Only the lock holder writes it.
  */
-import { AllowlistSyncError } from './core/errors';
+import { AllowlistSyncError } from '../core/errors';
 import { type Busy, type GenerationStore, isBusy, type Lease, type LockHolder, type RunLock } from './run-lock';
 
 /** How long a run waits for another run's lock by default (within its run budget). */
