@@ -8,19 +8,24 @@
  * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
  * table and written to .bench/results.md.
  *
- * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate]`.
+ * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate|synth-scale]`.
  * Then the large run (bench/large-run.ts, docs/performance-large-run.md): 25 allowlists and 100,000 entries through
  * the engine against the stateful fakes, in its own process (run with --expose-gc, so its memory is its own), written
  * to .bench/large-run.md and appended here.
  *
  * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
- * `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle.
+ * Then the synth time of the standalone app for 1, 10 and 50 environments (bench/synth-scale.ts, docs/performance.md
+ * "Synth time"): wall time, templates, and how many times the function was bundled.
+ *
+ * `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle; `--only
+ * synth-scale` only the synth times.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateV4, generateV6 } from './generate';
+import { synthScaleMarkdown } from './synth-scale';
 
 const root = resolve(__dirname, '..', '..');
 const { values: flags } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' } } });
@@ -177,8 +182,8 @@ function largeRun(): string {
 
 function only(): string | undefined {
   const value = flags.only;
-  if (value !== undefined && value !== 'large-run' && value !== 'aggregate') {
-    throw new Error(`--only ${value}: expected "large-run" or "aggregate"`);
+  if (value !== undefined && value !== 'large-run' && value !== 'aggregate' && value !== 'synth-scale') {
+    throw new Error(`--only ${value}: expected "large-run", "aggregate" or "synth-scale"`);
   }
   return value;
 }
@@ -187,6 +192,10 @@ async function main(): Promise<void> {
   const part = only();
   if (part === 'large-run') {
     process.stdout.write(largeRun());
+    return;
+  }
+  if (part === 'synth-scale') {
+    process.stdout.write(`${synthScaleMarkdown()}\n`);
     return;
   }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run 'npm run build' first (npm run bench does)`);
@@ -220,7 +229,7 @@ async function main(): Promise<void> {
     const { measureBundle } = require(bundle) as { measureBundle: () => Promise<{ table: string }> };
     lines.push('', (await measureBundle()).table);
   }
-  if (part === undefined) lines.push('', largeRun());
+  if (part === undefined) lines.push('', largeRun(), '', synthScaleMarkdown());
   const table = lines.join('\n');
   writeFileSync(join(work, 'results.md'), `${table}\n`);
   process.stdout.write(`${table}\n`);

@@ -42,7 +42,7 @@ export const FUNCTION_TIMEOUT = Duration.minutes(5);
  * allowlists peak at 250 MB of RSS before apply (fakes included), four times below this; and since the set algebra is
  * linear the run's own CPU is about 2.5 s (planning a 1 % change: 1.2 s), while it waits at least a second per WAF
  * write (docs/aws-behaviour.md §23; 36 writes there) and on every AWS call. Lambda bills that wait per GB-second and
- * gives CPU in proportion to memory (§35), so 1769 MB (one vCPU) would save about 2 s of a 40 s run at 1.7 times the
+ * gives CPU in proportion to memory (§38), so 1769 MB (one vCPU) would save about 2 s of a 40 s run at 1.7 times the
  * cost. Raise it with `memorySize` for far larger lists.
  */
 export const FUNCTION_MEMORY_MB = 1024;

@@ -16,5 +16,8 @@ export {
   TRIGGER_MAX_EVENT_AGE,
   TRIGGER_RETRY_ATTEMPTS,
 } from './allowlist-sync';
+export { AllowlistSyncStack, type AllowlistSyncStackProps, stackNameOf } from './allowlist-sync-stack';
+export { AllowlistSyncStage, type AllowlistSyncStageProps } from './allowlist-sync-stage';
+export { type DeploymentConfig, type Environment, parseDeploymentConfig } from './deployment-config';
 export type { AllowlistFilters } from './filters';
 export { SyncOperations } from './operations';

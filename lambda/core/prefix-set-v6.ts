@@ -184,7 +184,7 @@ function compare(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number
  * The IPv6 ranges of the addresses `keep` selects from `a` and `b` (the truth table of `combineV4`). One merging
  * pass over both sets' boundaries, word by word, so O(|a| + |b|) with no BigInt and no allocation beyond the result
  * (a BigInt per boundary, hashed into a Set, made this quadratic: V8 hashes a BigInt by its low 64 bits, which are
- * zero for every /64 and shorter prefix, docs/aws-behaviour.md §36). A range's end + 1 is never computed where it
+ * zero for every /64 and shorter prefix, docs/aws-behaviour.md §39). A range's end + 1 is never computed where it
  * could overflow 2^128: it is compared as "the end, plus one" (see {@link compareBoundaries}) and written only when a
  * range of the result opens there, which it cannot at the top of the space.
  */
