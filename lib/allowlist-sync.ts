@@ -39,12 +39,13 @@ import { checkRuntimeEnvironment, deriveRuntimeConfig } from './runtime-config';
 export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /**
  * The function's memory (MB), chosen from the large-run bench (docs/performance-large-run.md): 100,000 entries on 25
- * allowlists peak below 300 MB of RSS in our code, so memory alone would fit in 1024 with room to spare; but the run
- * is CPU-bound and single-threaded (planning a 1 % change took ~57 s of CPU here), and Lambda gives one full vCPU at
- * 1769 MB, in proportion below it. 1769 runs such a change ~1.7× faster than 1024 for about the same cost per run
- * (GB-seconds), and more memory would not make it faster.
+ * allowlists peak at 250 MB of RSS before apply (fakes included), four times below this; and since the set algebra is
+ * linear the run's own CPU is about 2.5 s (planning a 1 % change: 1.2 s), while it waits at least a second per WAF
+ * write (docs/aws-behaviour.md §23; 36 writes there) and on every AWS call. Lambda bills that wait per GB-second and
+ * gives CPU in proportion to memory (§38), so 1769 MB (one vCPU) would save about 2 s of a 40 s run at 1.7 times the
+ * cost. Raise it with `memorySize` for far larger lists.
  */
-export const FUNCTION_MEMORY_MB = 1769;
+export const FUNCTION_MEMORY_MB = 1024;
 /**
  * Retries of a failed trigger delivery (Scheduler, EventBridge) and of a failed async run (docs/aws-behaviour.md §29).
  */
@@ -85,7 +86,7 @@ export interface AllowlistSyncProps {
   readonly entry?: string;
   /** The function's timeout. @default FUNCTION_TIMEOUT (5 minutes) */
   readonly timeout?: Duration;
-  /** The function's memory in MB. @default FUNCTION_MEMORY_MB (1769) */
+  /** The function's memory in MB. @default FUNCTION_MEMORY_MB (1024) */
   readonly memorySize?: number;
   /** How long the function's logs are kept. @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;

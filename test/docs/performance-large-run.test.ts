@@ -1,5 +1,5 @@
 /** docs/performance-large-run.md describes the deployment the bench really builds, and its memory choice is the constant's. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { largeDeployment } from '../../bench/large-deployment';
@@ -25,5 +25,14 @@ describe('docs/performance-large-run.md', () => {
     const run = readFileSync(join(__dirname, '..', '..', 'bench', 'run.ts'), 'utf8');
     expect(doc).toContain('npm run bench -- --only large-run');
     expect(run).toContain("value !== 'large-run'");
+  });
+
+  it('runs the WAF planner scaling script from the bench folder the build compiles', () => {
+    expect(doc).toContain('node dist/bench/waf-plan-scaling.js');
+    expect(existsSync(join(__dirname, '..', '..', 'bench', 'waf-plan-scaling.ts'))).toBe(true);
+    const build = JSON.parse(readFileSync(join(__dirname, '..', '..', 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+    };
+    expect(build.include).toContain('bench');
   });
 });

@@ -32,7 +32,7 @@ describe('the sync function, its triggers and its permissions', () => {
     expect(fn.Properties).toMatchObject({
       ReservedConcurrentExecutions: 1,
       Timeout: 300,
-      MemorySize: 1769,
+      MemorySize: 1024,
       LoggingConfig: { LogFormat: 'JSON' },
       DeadLetterConfig: { TargetArn: expect.anything() },
     });
