@@ -65,7 +65,7 @@ afterAll(async () => {
 
 /** Invokes a cold copy of the bundle's handler with `event`; returns its response or thrown error, and moto's calls. */
 async function invoke(world: World, event: unknown, guardrails: Record<string, unknown> = {}) {
-  const handler = bundle.load(worldConfig(world, guardrails), server.env);
+  const handler = await bundle.load(worldConfig(world, guardrails), server.env, server.clients.ssm);
   await server.clearCalls();
   invocations += 1;
   const outcome = await handler(event, lambdaContext(`request-${invocations}`)).then(
@@ -122,7 +122,8 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
 
     const other = await invoke(world, s3ObjectCreatedEvent(BUCKET, 'someone-else.txt', MOTO_REGION));
     expect(other.response?.summary).toBe(`Ignored: no allowlist reads s3://${BUCKET}/someone-else.txt; nothing to do.`);
-    expect(other.calls).toEqual([]);
+    // Only the run's read of its RuntimeConfig, before the event can be matched against the allowlists' sources.
+    expect(other.calls.map((c) => c.action)).toEqual(['GetParametersByPath']);
   });
 
   it('plans a manual invoke without dryRun, writing nothing, and reports drift it will never touch', async () => {
@@ -163,11 +164,12 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(await targetState(server.clients, world)).toEqual(expectedState(shrunk));
   });
 
-  it('rejects a mistyped payload before any AWS call', async () => {
+  it('rejects a mistyped payload with no AWS call but the read of its RuntimeConfig', async () => {
     const rejected = await invoke(world, { dryrun: false });
     expect(rejected.error?.name).toBe('ConfigError');
     expect(rejected.error?.message).toContain('"dryrun"');
-    expect(rejected.calls).toEqual([]);
+    // The payload is checked against the config (its allowlist names), so the config is read first; nothing else.
+    expect(rejected.calls.map((c) => `${c.service} ${c.action}`)).toEqual(['ssm GetParametersByPath']);
   });
 
   it('refuses a hostile list in S3 with no call to a target; its one write is the Refused change event', async () => {
@@ -175,8 +177,10 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     const refused = await invoke(world, s3ObjectCreatedEvent(BUCKET, KEY, MOTO_REGION));
     expect(refused.error?.name).toBe('RunFailedError');
     expect(refused.report?.allowlists[0]?.error?.name).toBe('ParseError');
-    // The source read, then the change event (a notification on the default bus, not a write to any filter).
+    // The config read, the source read, then the change event (a notification on the default bus, not a write to any
+    // filter).
     expect(refused.calls.map((c) => `${c.service} ${c.action}`)).toEqual([
+      'ssm GetParametersByPath',
       `s3 GET /${BUCKET}/${KEY}`,
       'events PutEvents',
     ]);
@@ -201,7 +205,7 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
       await putObject(server.clients, BUCKET, 'signed.json.sig', sig);
     };
     const run = async () => {
-      const handler = bundle.load(config, server.env);
+      const handler = await bundle.load(config, server.env, server.clients.ssm);
       await server.clearCalls();
       const outcome = await handler(
         s3ObjectCreatedEvent(BUCKET, 'signed.json.sig', MOTO_REGION),
