@@ -24,6 +24,7 @@ import { ConfigError } from '../lambda/core/errors';
 import {
   CONFIG_ALLOWLISTS_ENV,
   CONFIG_PATH_ENV,
+  configAllowlistsParameterName,
   configParameterName,
   configParameterPath,
 } from '../lambda/engine/config-store';
@@ -170,6 +171,14 @@ export class AllowlistSync extends Construct {
           description: `allowlist-sync: the RuntimeConfig of allowlist ${entry.name}, read by the sync function`,
         }),
     );
+    // The names again, for `allowlist-sync plan --stack` (bin/commands/stack-config.ts): an operator reads the same
+    // parameters the function reads, and a missing one is an error there too.
+    new ssm.StringParameter(this, 'ConfigAllowlists', {
+      parameterName: configAllowlistsParameterName(namePrefix),
+      stringValue: this.allowlistNames.join(','),
+      tier: ssm.ParameterTier.STANDARD,
+      description: 'allowlist-sync: the allowlists whose config parameters the sync function expects, in run order',
+    });
 
     const functionDlq = deadLetterQueue(this, 'FunctionDeadLetters');
     const triggerDlq = deadLetterQueue(this, 'TriggerDeadLetters');
@@ -384,14 +393,9 @@ export class AllowlistSync extends Construct {
     const invoke = (payload: string, file: string) =>
       `aws lambda invoke --region ${region} --function-name ${fn} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '${payload}' ${file} && cat ${file}`;
     new CfnOutput(this, 'FunctionName', { value: fn, description: 'The sync function' });
-    // What `allowlist-sync plan --stack NAME` reads: the function's own config location (bin/commands/stack-config.ts).
     new CfnOutput(this, 'ConfigParameterPath', {
       value: this.configPath,
-      description: 'SSM path of the RuntimeConfig parameters, one per allowlist',
-    });
-    new CfnOutput(this, 'ConfigAllowlists', {
-      value: this.allowlistNames.join(','),
-      description: 'The allowlists whose parameters the function expects, in run order',
+      description: 'SSM path of the RuntimeConfig, one parameter per allowlist (allowlist-sync plan --stack reads it)',
     });
     new CfnOutput(this, 'PlanCommand', {
       value: invoke('{"dryRun":true}', 'plan.json'),

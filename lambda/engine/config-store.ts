@@ -30,6 +30,14 @@ export function configParameterPath(namePrefix: string): string {
   return `/allowlist-sync/${namePrefix}/config`;
 }
 
+/**
+ * The parameter that lists a deployment's allowlists (comma-separated, in run order), beside its config path: the
+ * same list as the function's `ALLOWLIST_SYNC_ALLOWLISTS`, for `plan --stack` (the function itself never reads it).
+ */
+export function configAllowlistsParameterName(namePrefix: string): string {
+  return `/allowlist-sync/${namePrefix}/config-allowlists`;
+}
+
 /** The parameter of one allowlist under a config path. */
 export function configParameterName(path: string, allowlist: string): string {
   return `${path}/${allowlist}`;

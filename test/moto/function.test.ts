@@ -5,11 +5,14 @@
  * write calls are checked against the writes moto recorded, and every change event the run put (`events:PutEvents`,
  * issue 13) by its content.
  */
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { planCommand } from '../../bin/commands/plan';
 import type { RunReport } from '../../lambda/core/model';
+import { configAllowlistsParameterName } from '../../lambda/engine/config-store';
 import type { InvokeResponse } from '../../lambda/function/response';
 import { serialParameterName } from '../../lambda/sources';
+import { memoryIo } from '../cli/local-aws';
 import { keys, signedDoc } from '../sources/helpers';
 import {
   MOTO_CASE_TIMEOUT_MS,
@@ -26,6 +29,7 @@ import {
   lambdaContext,
   s3ObjectCreatedEvent,
   scheduledEvent,
+  writeConfigParameters,
 } from './function-bundle';
 import {
   appliedEvent,
@@ -234,5 +238,45 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(targetWrites(replayed.calls)).toEqual([]);
     const [event] = expectNoTargetCalls(replayed.calls, [refusedEvent('partners')], replayed.report);
     expect(event).toMatchObject({ error: { name: 'SourceError' } });
+  });
+
+  it('plans from a deployed stack with plan --stack, reading the parameters the function reads', async () => {
+    // The parameters as the stack writes them: one per allowlist, and the list of names.
+    const config = worldConfig(world);
+    await writeConfigParameters(server.clients.ssm, config.allowlists as { name: string }[]);
+    await server.clients.ssm.send(
+      new PutParameterCommand({
+        Name: configAllowlistsParameterName('AllowlistSync-moto'),
+        Value: 'partners',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    Object.assign(process.env, server.env);
+    await server.clearCalls();
+    const io = memoryIo({ ...server.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    const code = await planCommand.run(['--stack', 'AllowlistSync-moto', '--json'], io);
+    expect(io.err()).toBe('');
+    expect(code).toBe(2);
+    const report = JSON.parse(io.out()) as RunReport;
+    expect(report.dryRun).toBe(true);
+    expect(report.allowlists.map((a) => a.name)).toEqual(['partners']);
+    // What the function's first run applies (18 added), planned from the same parameters.
+    expect(report.summary).toMatchObject({ add: 18, remove: 0 });
+    const calls = await server.calls();
+    checkedCalls += calls.length;
+    expect(
+      calls
+        .filter((c) => c.service === 'ssm')
+        .map((c) => c.action)
+        .slice(0, 2),
+    ).toEqual(['GetParameter', 'GetParametersByPath']);
+    expect(targetWrites(calls)).toEqual([]);
+
+    const missing = memoryIo({ ...server.env });
+    expect(await planCommand.run(['--stack', 'AllowlistSync-nope', '--json'], missing)).toBe(1);
+    expect(missing.out()).toContain(
+      'no allowlist-sync stack \\"AllowlistSync-nope\\" is deployed here: check the stack name',
+    );
   });
 });
