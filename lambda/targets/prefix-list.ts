@@ -86,6 +86,31 @@ export interface PrefixListDriverOptions {
   readonly observeWaitMs?: number;
 }
 
+/** The EC2 error for a prefix list id this account and Region do not know (docs/aws-behaviour.md §34). */
+const LIST_NOT_FOUND = 'InvalidPrefixListID.NotFound';
+
+/**
+ * Prefix lists of the target that EC2 does not know (a mistyped id, a list deleted outside the stack, the wrong
+ * Region). Raised at observe, so the run fails static at pre-flight: nothing is written to any target.
+ */
+export class PrefixListNotFoundError extends AllowlistSyncError {
+  override name = 'PrefixListNotFoundError';
+  constructor(
+    readonly targetId: string,
+    /** Each missing list with the target's field that names it (`ipv4`, `ipv6`). */
+    readonly missing: readonly { readonly field: string; readonly id: string }[],
+    options?: { cause?: unknown },
+  ) {
+    const lists = missing.map((m) => `${m.field} ${m.id}`).join(', ');
+    super(
+      `${targetId}: prefix list${missing.length === 1 ? '' : 's'} ${lists} ${missing.length === 1 ? 'does' : 'do'} ` +
+        `not exist in this account and Region (EC2 ${LIST_NOT_FOUND}); nothing was written: correct the id in the ` +
+        "target (a deployed stack writes it itself: run against the stack's Region) or create the list, then run again",
+      options,
+    );
+  }
+}
+
 /** Keeps a target's managed prefix lists (one per family) equal to an allowlist. */
 export class PrefixListDriver implements TargetDriver<PrefixListsObserved, PrefixListWrite> {
   readonly kind = 'prefix-lists' as const;
@@ -113,10 +138,23 @@ export class PrefixListDriver implements TargetDriver<PrefixListsObserved, Prefi
   async observe(): Promise<PrefixListsObserved> {
     const context = { sleep: this.sleep, now: this.now, deadline: this.now() + this.observeWaitMs };
     const out: { 4?: ObservedPrefixList; 6?: ObservedPrefixList } = {};
+    const missing: { field: string; id: string }[] = [];
+    let cause: unknown;
     for (const family of [4, 6] as const) {
       const id = family === 4 ? this.target.ipv4 : this.target.ipv6;
       if (id === undefined) continue;
-      const list = await this.settled(id, context);
+      let list: ManagedPrefixList | undefined;
+      try {
+        list = await this.settled(id, context);
+      } catch (error) {
+        if ((error as Error).name !== LIST_NOT_FOUND) throw error;
+        cause ??= error;
+      }
+      if (list === undefined) {
+        // Read the other family's list too, so the error names every missing one at once.
+        missing.push({ field: `ipv${family}`, id });
+        continue;
+      }
       const addressFamily = family === 4 ? 'IPv4' : 'IPv6';
       if (list.AddressFamily !== addressFamily) {
         throw new ConfigError(`target ${this.targetId}`, [
@@ -134,6 +172,7 @@ export class PrefixListDriver implements TargetDriver<PrefixListsObserved, Prefi
         entries: await this.entries(id, at, family),
       };
     }
+    if (missing.length > 0) throw new PrefixListNotFoundError(this.targetId, missing, { cause });
     return out;
   }
 
@@ -152,7 +191,12 @@ export class PrefixListDriver implements TargetDriver<PrefixListsObserved, Prefi
     const busy = new Set<string>();
     for (const [index, write] of plan.writes.entries()) {
       if (busy.has(write.prefixListId)) {
-        await this.settled(write.prefixListId, context);
+        if ((await this.settled(write.prefixListId, context)) === undefined) {
+          // Deleted under us between two writes: stop, naming it (the calls made so far are counted by the engine).
+          throw new PrefixListNotFoundError(this.targetId, [
+            { field: write.family === 4 ? 'ipv4' : 'ipv6', id: write.prefixListId },
+          ]);
+        }
         busy.delete(write.prefixListId);
       }
       if (context.now() >= context.deadline) throw new ApplyDeadlineError(this.targetId, index, plan.writes.length);
@@ -193,9 +237,8 @@ export class PrefixListDriver implements TargetDriver<PrefixListsObserved, Prefi
     for (let attempt = 0; ; attempt++) {
       const answer = await this.ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [id] }));
       const list: ManagedPrefixList | undefined = answer.PrefixLists?.find((l) => l.PrefixListId === id);
-      if (list === undefined) {
-        throw new ConfigError(`target ${this.targetId}`, [`prefix list ${id} was not found`]);
-      }
+      // EC2 answers an unknown id with InvalidPrefixListID.NotFound; an empty answer means the same.
+      if (list === undefined) return undefined;
       const state = list.State ?? 'unknown';
       if (!BUSY.has(state)) {
         if (state.endsWith('-failed') || state.startsWith('delete')) {

@@ -8,7 +8,12 @@
  * re-plans; at most one write per second per account and Region (docs/aws-behaviour.md §23), paced on the injected
  * clock.
  */
-import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
+import {
+  GetIPSetCommand,
+  type GetIPSetCommandOutput,
+  UpdateIPSetCommand,
+  type WAFV2Client,
+} from '@aws-sdk/client-wafv2';
 import type { Target } from '../config';
 import { AllowlistSyncError, ConfigError } from '../core/errors';
 import type { Desired, TargetPlan } from '../core/model';
@@ -50,6 +55,33 @@ export class WafWriteLimiter {
 /** The AWS error that says another writer changed the set since our read. */
 const LOCK_CONFLICT = 'WAFOptimisticLockException';
 
+/** The AWS error for a set that does not exist under that name, id and scope (docs/aws-behaviour.md §21). */
+const NOT_FOUND = 'WAFNonexistentItemException';
+
+/**
+ * IP sets of the pool that WAF does not know (a mistyped id, a set deleted outside the stack, the wrong Region or
+ * scope). Raised at observe, so the run fails static at pre-flight: nothing is written to any target.
+ */
+export class IpSetNotFoundError extends AllowlistSyncError {
+  override name = 'IpSetNotFoundError';
+  constructor(
+    readonly targetId: string,
+    readonly scope: string,
+    /** Each missing set with where the target names it (`ipv4[0]`). */
+    readonly missing: readonly { readonly field: string; readonly name: string; readonly id: string }[],
+    options?: { cause?: unknown },
+  ) {
+    const sets = missing.map((m) => `${m.field} "${m.name}" (id ${m.id})`).join(', ');
+    super(
+      `${targetId}: IP set${missing.length === 1 ? '' : 's'} ${sets} ${missing.length === 1 ? 'does' : 'do'} not exist ` +
+        `in scope ${scope} in this account and Region (WAF ${NOT_FOUND}); nothing was written: correct the set's ` +
+        'name and id in the target (a deployed stack writes them itself: run against its Region, and us-east-1 for ' +
+        'CLOUDFRONT) or create the set, then run again',
+      options,
+    );
+  }
+}
+
 /** Keeps a pool of WAF IP sets equal to an allowlist. */
 export class WafIpSetDriver implements TargetDriver<WafIpSetsObserved, WafIpSetWrite> {
   readonly kind = 'waf-ip-sets' as const;
@@ -71,13 +103,22 @@ export class WafIpSetDriver implements TargetDriver<WafIpSetsObserved, WafIpSetW
 
   /** Reads every set of the pool (GetIPSet), checks its family, and canonicalises its addresses. */
   async observe(): Promise<WafIpSetsObserved> {
+    const missing: { field: string; name: string; id: string }[] = [];
+    let cause: unknown;
     const read = async (family: Family): Promise<ObservedIpSet[]> => {
       const out: ObservedIpSet[] = [];
       const refs = family === 4 ? this.target.ipv4 : this.target.ipv6;
       for (const [index, ref] of refs.entries()) {
-        const answer = await this.wafv2.send(
-          new GetIPSetCommand({ Name: ref.name, Scope: this.target.scope, Id: ref.id }),
-        );
+        let answer: GetIPSetCommandOutput;
+        try {
+          answer = await this.wafv2.send(new GetIPSetCommand({ Name: ref.name, Scope: this.target.scope, Id: ref.id }));
+        } catch (error) {
+          if ((error as Error).name !== NOT_FOUND) throw error;
+          // Read the other sets too, so the error names every missing one at once.
+          missing.push({ field: `ipv${family}[${index}]`, name: ref.name, id: ref.id });
+          cause ??= error;
+          continue;
+        }
         const set = answer.IPSet;
         if (set === undefined || answer.LockToken === undefined) {
           throw new AllowlistSyncError(`${this.targetId}: GetIPSet of ${ref.name} (${ref.id}) returned no IP set`);
@@ -100,7 +141,9 @@ export class WafIpSetDriver implements TargetDriver<WafIpSetsObserved, WafIpSetW
       }
       return out;
     };
-    return { scope: this.target.scope, 4: await read(4), 6: await read(6) };
+    const observed = { scope: this.target.scope, 4: await read(4), 6: await read(6) };
+    if (missing.length > 0) throw new IpSetNotFoundError(this.targetId, this.target.scope, missing, { cause });
+    return observed;
   }
 
   /** Pure: delegates to {@link planWafIpSets}. */

@@ -2,15 +2,16 @@
  * Issue 10, defect 4: a security group of the pool that does not exist. Before the fix, DescribeSecurityGroupRules
  * filtered on a mistyped id matched nothing, so `plan` showed the pool as empty ("2 to add", exit 2) and only `apply`
  * failed, with InvalidGroup.NotFound, after the other targets had been written. Now the run fails static at
- * pre-flight, like a missing WAF IP set or prefix list: the engine and the CLI, over the real drivers and the fakes.
+ * pre-flight, like a missing WAF IP set or prefix list (missing-resource.test.ts): the engine and the CLI, over the real
+ * drivers and the fakes.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPlanCommand } from '../../bin/commands/plan';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../lambda/config';
-import { type EngineDeps, runEngine } from '../../lambda/engine';
-import { createDriver } from '../../lambda/targets';
+import { runEngine } from '../../lambda/engine';
 import { memoryIo } from '../cli/local-aws';
 import { FakeEc2, FakeWafv2 } from '../fakes';
+import { fakeEngineDeps, writeConfigFile } from './fake-deps';
 
 const TYPO = 'sg-0000000000000beef';
 const WANT = ['11.22.33.0/24', '52.94.5.0/24'];
@@ -42,15 +43,7 @@ beforeEach(() => {
   });
 });
 
-function deps(): EngineDeps {
-  const clients = { ec2: ec2.client, wafv2: () => waf.client };
-  return {
-    ...clients,
-    now: Date.now,
-    sleep: async () => {},
-    drivers: (target, allowlist) => createDriver(target, allowlist, clients),
-  };
-}
+const deps = () => fakeEngineDeps(ec2, waf);
 
 const writes = () => ec2.writes().length + waf.calls.filter((c) => c.write).length;
 
@@ -82,12 +75,3 @@ describe('a pool naming a security group that does not exist', () => {
     expect(writes()).toBe(0);
   });
 });
-
-async function writeConfigFile(value: RuntimeConfig): Promise<string> {
-  const { mkdtemp, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const file = join(await mkdtemp(join(tmpdir(), 'allowlist-sync-missing-group-')), 'config.json');
-  await writeFile(file, JSON.stringify(value));
-  return file;
-}

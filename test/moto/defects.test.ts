@@ -66,6 +66,43 @@ describe.skipIf(!moto.available)("issue 10's defects against moto", { timeout: M
     expect(await targetState(server.clients, world)).toEqual({ groups: [], waf: [], prefixLists: [] });
   });
 
+  it.each([
+    {
+      what: 'a WAF IP set id',
+      error: 'IpSetNotFoundError',
+      edit: (targets: Record<string, unknown>[]) => {
+        targets[1]!.ipv6 = [{ name: 'partners-v6', id: '00000000-0000-4000-8000-00000000beef' }];
+      },
+      says: '(id 00000000-0000-4000-8000-00000000beef) does not exist in scope REGIONAL',
+    },
+    {
+      what: 'a prefix list id',
+      error: 'PrefixListNotFoundError',
+      edit: (targets: Record<string, unknown>[]) => {
+        targets[2]!.ipv4 = 'pl-0000000000000beef';
+      },
+      says: 'prefix list ipv4 pl-0000000000000beef does not exist',
+    },
+  ])(
+    'a mistyped $what fails plan and apply naming it, and apply writes to no target',
+    async ({ error, edit, says }) => {
+      const config = worldConfig(world);
+      edit((config.allowlists[0] as { targets: Record<string, unknown>[] }).targets);
+      const file = writeConfigFile(dir, config);
+
+      const plan = await runCli(server, ['plan', '--config', file]);
+      expect(plan.status).toBe(1);
+      expect(plan.stdout + plan.stderr).toContain(says);
+      expect(plan.calls.filter((c) => c.write)).toEqual([]);
+
+      const apply = await runCli(server, ['apply', '--config', file, '--json']);
+      expect(apply.status).toBe(1);
+      expect(JSON.stringify(apply.report)).toContain(error);
+      expect(targetWrites(apply.calls)).toEqual([]);
+      expect(await targetState(server.clients, world)).toEqual({ groups: [], waf: [], prefixLists: [] });
+    },
+  );
+
   /**
    * A config whose security-group target fails at apply after the others were written. moto counts its 60-rule quota
    * over both families together (docs/verification.md, `sg-quota-families`): 40 IPv4 and 30 IPv6 prefixes fit AWS's

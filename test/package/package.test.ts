@@ -201,7 +201,7 @@ afterAll(() => {
 }, 300_000);
 
 describe('the packed tarball', () => {
-  it('holds built JavaScript with type definitions, the prebuilt function and docs: no tests, no TypeScript sources', () => {
+  it('holds built JavaScript with type definitions, the prebuilt function, docs and the licence text: no tests, no TypeScript sources', () => {
     const files = packed.files.map((f) => f.path);
     for (const expected of [
       'dist/lib/index.js',
@@ -213,6 +213,7 @@ describe('the packed tarball', () => {
       'dist/bin/commands/aggregate.js',
       'package.json',
       'README.md',
+      'LICENSE',
     ]) {
       expect(files).toContain(expected);
     }
