@@ -8,13 +8,14 @@
  * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
  * table and written to .bench/results.md.
  *
- * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate]`.
+ * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate|config-load]`.
  * Then the large run (bench/large-run.ts, docs/performance-large-run.md): 25 allowlists and 100,000 entries through
  * the engine against the stateful fakes, in its own process (run with --expose-gc, so its memory is its own), written
  * to .bench/large-run.md and appended here.
  *
  * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
- * `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle.
+ * `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle; `--only
+ * config-load` only the RuntimeConfig's sizes and loading cost (bench/config-load.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -177,14 +178,19 @@ function largeRun(): string {
 
 function only(): string | undefined {
   const value = flags.only;
-  if (value !== undefined && value !== 'large-run' && value !== 'aggregate') {
-    throw new Error(`--only ${value}: expected "large-run" or "aggregate"`);
+  if (value !== undefined && value !== 'large-run' && value !== 'aggregate' && value !== 'config-load') {
+    throw new Error(`--only ${value}: expected "large-run", "aggregate" or "config-load"`);
   }
   return value;
 }
 
 async function main(): Promise<void> {
   const part = only();
+  if (part === 'config-load') {
+    const { measureConfigLoad } = require(join(__dirname, 'config-load.js')) as typeof import('./config-load');
+    process.stdout.write(`${await measureConfigLoad(work)}\n`);
+    return;
+  }
   if (part === 'large-run') {
     process.stdout.write(largeRun());
     return;
@@ -220,7 +226,11 @@ async function main(): Promise<void> {
     const { measureBundle } = require(bundle) as { measureBundle: () => Promise<{ table: string }> };
     lines.push('', (await measureBundle()).table);
   }
-  if (part === undefined) lines.push('', largeRun());
+  if (part === undefined) {
+    lines.push('', largeRun());
+    const { measureConfigLoad } = require(join(__dirname, 'config-load.js')) as typeof import('./config-load');
+    lines.push('', await measureConfigLoad(work));
+  }
   const table = lines.join('\n');
   writeFileSync(join(work, 'results.md'), `${table}\n`);
   process.stdout.write(`${table}\n`);
