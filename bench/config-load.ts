@@ -70,10 +70,15 @@ function sizes(config: RuntimeConfigInput): string[] {
   const ids: Record<string, string> = {};
   config.allowlists.forEach((a, i) => {
     for (const t of a.targets) {
-      if (t.kind === 'security-groups') t.groupIds.forEach((g, j) => (ids[`A${i}S${j}`] = g));
-      if (t.kind === 'waf-ip-sets')
-        [...(t.ipv4 ?? []), ...(t.ipv6 ?? [])].forEach((s, j) => (ids[`A${i}W${j}`] = s.id));
-      if (t.kind === 'prefix-lists') [t.ipv4, t.ipv6].forEach((p, j) => p && (ids[`A${i}P${j}`] = p));
+      const list =
+        t.kind === 'security-groups'
+          ? t.groupIds
+          : t.kind === 'waf-ip-sets'
+            ? [...(t.ipv4 ?? []), ...(t.ipv6 ?? [])].map((s) => s.id)
+            : [t.ipv4, t.ipv6].filter((p): p is string => p !== undefined);
+      list.forEach((id, j) => {
+        ids[`A${i}${t.kind[0]}${j}`] = id;
+      });
     }
   });
   const idsOnly = environmentSize(ids);

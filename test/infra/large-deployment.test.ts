@@ -25,7 +25,7 @@ const LONG = 600_000;
 const ALLOWLISTS = 25;
 
 /** The 25-allowlist deployment: every allowlist has every kind of filter. */
-export function largeDeploymentConfig(count = ALLOWLISTS): Record<string, unknown> {
+function largeDeploymentConfig(count = ALLOWLISTS): Record<string, unknown> {
   return {
     environments: [{ name: 'large', account: '111122223333', region: 'eu-west-1' }],
     allowlists: Array.from({ length: count }, (_, i) => ({
