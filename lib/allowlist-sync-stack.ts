@@ -1,16 +1,18 @@
 /**
- * The standalone app's stack: one per environment of the deployment config, around one {@link AllowlistSync}.
+ * The standalone app's stack: one per environment of the deployment config, around one {@link AllowlistSync} with
+ * that environment's resolved settings (lib/resolve-environment.ts).
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AllowlistSync } from './allowlist-sync';
 import type { DeploymentConfig, Environment } from './deployment-config';
+import { resolveEnvironment } from './resolve-environment';
 
 /** Props of {@link AllowlistSyncStack}. */
 export interface AllowlistSyncStackProps extends StackProps {
   /** The parsed deployment config. */
   readonly config: DeploymentConfig;
-  /** The environment this stack is deployed to. */
+  /** The environment this stack is deployed to: one of `config.environments`, found by its name. */
   readonly environment: Environment;
   /** The function's entry file. @default lambda/function/handler.ts of this repository */
   readonly entry?: string;
@@ -29,14 +31,14 @@ export class AllowlistSyncStack extends Stack {
       env: { account: props.environment.account, region: props.environment.region },
       description: `allowlist-sync for environment ${props.environment.name}`,
     });
-    const { config } = props;
+    const resolved = resolveEnvironment(props.config, props.environment.name);
     this.sync = new AllowlistSync(this, 'AllowlistSync', {
-      allowlists: config.allowlists,
-      scheduleMinutes: config.scheduleMinutes,
-      quotaHeadroomAlarmBelow: config.quotaHeadroomAlarmBelow,
-      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
-      ...(config.changeEventArchiveDays ? { changeEventArchiveDays: config.changeEventArchiveDays } : {}),
-      ...(config.credentialBinding ? { credentialBinding: config.credentialBinding } : {}),
+      allowlists: resolved.allowlists,
+      scheduleMinutes: resolved.scheduleMinutes,
+      quotaHeadroomAlarmBelow: resolved.quotaHeadroomAlarmBelow,
+      ...(resolved.alarmEmail ? { alarmEmail: resolved.alarmEmail } : {}),
+      ...(resolved.changeEventArchiveDays ? { changeEventArchiveDays: resolved.changeEventArchiveDays } : {}),
+      ...(resolved.credentialBinding ? { credentialBinding: resolved.credentialBinding } : {}),
       ...(props.entry ? { entry: props.entry } : {}),
       ...(props.deployRunId ? { deployRunId: props.deployRunId } : {}),
     });

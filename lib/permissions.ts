@@ -203,7 +203,7 @@ function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[])
 
 /**
  * Reading the deployment's RuntimeConfig (lambda/engine/config-store.ts): `ssm:GetParametersByPath` on the path's own
- * ARN, which SSM authorizes for every parameter below it (docs/aws-behaviour.md §35), and which holds only the config
+ * ARN, which SSM authorizes for every parameter below it (docs/aws-behaviour.md §36), and which holds only the config
  * parameters: run state lives under `/allowlist-sync/<allowlist>/`, never under `<path>/`.
  */
 export function configReadStatement(stack: Stack, configPath: string): iam.PolicyStatement {

@@ -92,9 +92,9 @@ export function withLongestIds(allowlists: readonly ProvisionedAllowlist[]): Pro
   }));
 }
 
-/** Lambda's limit on the total size of a function's environment variables (docs/aws-behaviour.md §36). */
+/** Lambda's limit on the total size of a function's environment variables (docs/aws-behaviour.md §37). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-/** The largest value of a Standard-tier SSM parameter, the tier the stack writes (docs/aws-behaviour.md §35). */
+/** The largest value of a Standard-tier SSM parameter, the tier the stack writes (docs/aws-behaviour.md §36). */
 export const PARAMETER_VALUE_LIMIT_BYTES = 4096;
 
 /**

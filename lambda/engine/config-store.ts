@@ -5,7 +5,7 @@
  * missing parameter is an error naming it, never a silently skipped allowlist.
  *
  * The function reads the parameters at every run (`GetParametersByPath`, at most 10 per call: docs/aws-behaviour.md
- * §35) and parses only when a parameter's version changed: a stack update that replaces a group rewrites the
+ * §36) and parses only when a parameter's version changed: a stack update that replaces a group rewrites the
  * parameter but not the function, so a warm container never runs a previous deployment's ids. The CLI's
  * `plan --stack NAME` reads them with this same code.
  */

@@ -50,7 +50,10 @@ describe.skipIf(!cfnLintTool.available)('cfn-lint over every synthesized templat
   it('lints one template per environment of each repository config', () => {
     expect(linted.map((l) => l.template)).toEqual([
       'sample.json AllowlistSync-prod',
+      'sample.json AllowlistSync-staging',
+      'sample.json AllowlistSync-edge',
       'kitchen-sink.json AllowlistSync-kitchen-sink',
+      'kitchen-sink.json AllowlistSync-kitchen-sink-eu',
     ]);
   });
 

@@ -23,7 +23,7 @@ function issuesOf(action: () => unknown): string[] {
 describe('the deployment config', () => {
   it('parses the sample config in the repository', () => {
     const config = parseDeploymentConfig(sampleConfig());
-    expect(config.environments.map((e) => e.name)).toEqual(['prod']);
+    expect(config.environments.map((e) => e.name)).toEqual(['prod', 'staging', 'edge']);
     expect(config.scheduleMinutes).toBe(15);
   });
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambda/core/errors';
 import { AllowlistSync } from '../../lib/allowlist-sync';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
+import { resolveEnvironment } from '../../lib/resolve-environment';
 import { docExampleConfig } from './credential-doc';
 import { FIXTURE_ENTRY } from './synth';
 
@@ -135,7 +136,7 @@ describe('credential binding refused at synth', () => {
     let message = '';
     try {
       new AllowlistSync(stack, 'Sync', {
-        allowlists: config.allowlists,
+        allowlists: resolveEnvironment(config, config.environments[0]!.name).allowlists,
         credentialBinding: config.credentialBinding!,
         entry: FIXTURE_ENTRY,
         deployRunId: 'test',

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
 import { AllowlistFilterSet } from '../../lib/filters';
+import { resolveEnvironment } from '../../lib/resolve-environment';
 import { fullConfig, sampleConfig, synth } from './synth';
 
 const LONG = 120_000;
@@ -39,7 +40,7 @@ describe('the filters the stack declares', () => {
       const stack = new Stack(new App(), 'S', { env: { account: '111122223333', region: 'us-east-1' } });
       let scope: Construct = stack;
       for (const id of scopePath) scope = new Construct(scope, id);
-      new AllowlistFilterSet(scope, 'Filters', config.allowlists[0]!, 'prefix');
+      new AllowlistFilterSet(scope, 'Filters', resolveEnvironment(config, 'test').allowlists[0]!, 'prefix');
       return Object.values(Template.fromStack(stack).findResources('AWS::EC2::SecurityGroup')).map(
         (g) => g.Properties.GroupDescription as string,
       );

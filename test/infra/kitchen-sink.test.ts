@@ -1,12 +1,16 @@
 /**
  * `config/kitchen-sink.json` uses every deployment option: each field of the deployment config schema, each source
  * kind the function can read and each list format, so the cfn-lint tier (test/infra/cfn-lint.test.ts) lints every
- * resource and property the stack can declare. A new option fails this test until the kitchen sink uses it.
+ * resource and property the stack can declare, and every value an environment may give for its allowlists (its second
+ * environment). A new option fails this test until the kitchen sink uses it.
  */
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { DeploymentConfigSchema, parseDeploymentConfig } from '../../lib/deployment-config';
 import { repositoryConfig } from './synth';
+
+/** Where the schema has an object keyed by name (`environments[].allowlists`): its keys are written `<name>`. */
+const keyedObjects = new Set<string>();
 
 /** What the schema accepts: every field path, and `path=value` for each literal (a union's discriminator). */
 function schemaPaths(schema: z.core.$ZodType, at: string, out: Set<string>): Set<string> {
@@ -21,6 +25,10 @@ function schemaPaths(schema: z.core.$ZodType, at: string, out: Set<string>): Set
       break;
     case 'array':
       schemaPaths(def.element as z.core.$ZodType, `${at}[]`, out);
+      break;
+    case 'record':
+      keyedObjects.add(at);
+      schemaPaths(def.valueType as z.core.$ZodType, `${at}.<name>`, out);
       break;
     case 'optional':
     case 'nullable':
@@ -48,7 +56,7 @@ function valuePaths(value: unknown, at: string, out: Set<string>): Set<string> {
     for (const item of value) valuePaths(item, `${at}[]`, out);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, field] of Object.entries(value)) {
-      const path = at === '' ? key : `${at}.${key}`;
+      const path = at === '' ? key : `${at}.${keyedObjects.has(at) ? '<name>' : key}`;
       out.add(path);
       valuePaths(field, path, out);
     }

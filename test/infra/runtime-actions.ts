@@ -124,7 +124,7 @@ export const NEEDS: Readonly<Record<Capability, Readonly<Record<string, readonly
     ],
   },
   // Every run reads the deployment's RuntimeConfig under one SSM path (docs/runtime-config-delivery.md); SSM
-  // authorizes GetParametersByPath on the path's ARN (docs/aws-behaviour.md §35).
+  // authorizes GetParametersByPath on the path's ARN (docs/aws-behaviour.md §36).
   'config-store': { GetParametersByPath: [{ action: 'ssm:GetParametersByPath', on: 'config-path' }] },
 };
 
