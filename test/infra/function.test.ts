@@ -64,7 +64,9 @@ describe('the sync function, its triggers and its permissions', () => {
 
   it('creates the config parameters before the function, which depends on each', () => {
     const [[, fn]] = syncFunction(sample) as [[string, { DependsOn?: string[] }]];
-    const parameters = Object.keys(sample.findResources('AWS::SSM::Parameter', { Properties: { Tier: 'Standard' } }));
+    const parameters = Object.entries(sample.findResources('AWS::SSM::Parameter', { Properties: { Tier: 'Standard' } }))
+      .filter(([, p]) => String(p.Properties.Name).includes('/config/'))
+      .map(([id]) => id);
     expect(parameters).toHaveLength(2);
     for (const id of parameters) expect(fn.DependsOn).toContain(id);
   });
