@@ -8,17 +8,18 @@
  * faster), measured in the same run because these machines are shared and noisy. Results are printed as a Markdown
  * table and written to .bench/results.md.
  *
- * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate|synth-scale]`.
+ * Usage: `npm run bench [-- --data DIR] [--only large-run|aggregate|synth-scale|config-load]`.
  * Then the large run (bench/large-run.ts, docs/performance-large-run.md): 25 allowlists and 100,000 entries through
  * the engine against the stateful fakes, in its own process (run with --expose-gc, so its memory is its own), written
  * to .bench/large-run.md and appended here.
  *
  * Environment: BENCH_RUNS (default 5), BENCH_QUICK=1 (small inputs, no Python on the 1M list: for trying it out).
  * Then the synth time of the standalone app for 1, 10 and 50 environments (bench/synth-scale.ts, docs/performance.md
- * "Synth time"): wall time, templates, and how many times the function was bundled.
+ * "Synth time"): wall time, templates, and how many times the function was bundled; then the RuntimeConfig's sizes
+ * and loading cost (bench/config-load.ts, docs/runtime-config-delivery.md).
  *
  * `--only large-run` runs only the large run; `--only aggregate` only the comparison and the bundle; `--only
- * synth-scale` only the synth times.
+ * synth-scale` only the synth times; `--only config-load` only the RuntimeConfig's sizes and loading cost.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -182,14 +183,20 @@ function largeRun(): string {
 
 function only(): string | undefined {
   const value = flags.only;
-  if (value !== undefined && value !== 'large-run' && value !== 'aggregate' && value !== 'synth-scale') {
-    throw new Error(`--only ${value}: expected "large-run", "aggregate" or "synth-scale"`);
+  const parts = ['large-run', 'aggregate', 'synth-scale', 'config-load'];
+  if (value !== undefined && !parts.includes(value)) {
+    throw new Error(`--only ${value}: expected one of ${parts.map((p) => `"${p}"`).join(', ')}`);
   }
   return value;
 }
 
 async function main(): Promise<void> {
   const part = only();
+  if (part === 'config-load') {
+    const { measureConfigLoad } = require(join(__dirname, 'config-load.js')) as typeof import('./config-load');
+    process.stdout.write(`${await measureConfigLoad(work)}\n`);
+    return;
+  }
   if (part === 'large-run') {
     process.stdout.write(largeRun());
     return;
@@ -229,7 +236,11 @@ async function main(): Promise<void> {
     const { measureBundle } = require(bundle) as { measureBundle: () => Promise<{ table: string }> };
     lines.push('', (await measureBundle()).table);
   }
-  if (part === undefined) lines.push('', largeRun(), '', synthScaleMarkdown());
+  if (part === undefined) {
+    lines.push('', largeRun(), '', synthScaleMarkdown());
+    const { measureConfigLoad } = require(join(__dirname, 'config-load.js')) as typeof import('./config-load');
+    lines.push('', await measureConfigLoad(work));
+  }
   const table = lines.join('\n');
   writeFileSync(join(work, 'results.md'), `${table}\n`);
   process.stdout.write(`${table}\n`);

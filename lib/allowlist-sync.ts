@@ -15,22 +15,29 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
-import { CONFIG_ENV } from '../lambda/config';
 import { ChangeDetailType } from '../lambda/core/change-event';
 import { ConfigError } from '../lambda/core/errors';
+import {
+  CONFIG_ALLOWLISTS_ENV,
+  CONFIG_PATH_ENV,
+  configAllowlistsParameterName,
+  configParameterName,
+  configParameterPath,
+} from '../lambda/engine/config-store';
 import { acknowledge, nagResource } from './acknowledgements';
-import { FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
+import { bundleFunctionOnce, FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
 import { archiveDaysIssue, changeEventArchive, changeEventRule } from './change-events';
 import { CredentialBinding } from './credential-binding';
 import { type CredentialBindingConfig, CredentialBindingSchema, credentialIssues } from './credential-config';
 import { type DeployAllowlist, DeployAllowlistSchema } from './deployment-config';
 import { AllowlistFilterSet, type AllowlistFilters } from './filters';
 import { METRICS_NAMESPACE, SERVICE_NAME, SyncOperations } from './operations';
-import { signatureObject, syncStatements } from './permissions';
-import { checkRuntimeEnvironment, deriveRuntimeConfig } from './runtime-config';
+import { configReadStatement, signatureObject, syncStatements } from './permissions';
+import { checkRuntimeConfig, deriveRuntimeConfig } from './runtime-config';
 
 /**
  * The function's timeout. The engine bounds every fetch, retry and run below it (docs/design.md P9); the lead will set
@@ -112,8 +119,14 @@ export class AllowlistSync extends Construct {
   readonly filters: AllowlistFilters[];
   /** Alarms, topic and dashboard. */
   readonly operations: SyncOperations;
-  /** The estimated size (bytes) of the function's environment with the longest realistic ids. */
+  /** The size (bytes) of the function's environment: the config's SSM path and the allowlist names. */
   readonly environmentBytes: number;
+  /** The estimated size (bytes) of each allowlist's config parameter with the longest realistic ids, by name. */
+  readonly parameterBytes: Readonly<Record<string, number>>;
+  /** The SSM path under which each allowlist's RuntimeConfig entry is written (docs/runtime-config-delivery.md). */
+  readonly configPath: string;
+  /** The config parameters, one per allowlist, in the order given. */
+  readonly configParameters: ssm.StringParameter[];
   /** The archive of the change events, when `changeEventArchiveDays` is set. */
   readonly changeEventArchive?: events.Archive;
   /** The names of this construct's allowlists (the `detail.allowlist` its events carry). */
@@ -138,8 +151,35 @@ export class AllowlistSync extends Construct {
     }
 
     const provisioned = this.filters.map((f) => f.provisioned);
-    const otherVariables = { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
-    this.environmentBytes = checkRuntimeEnvironment(provisioned, otherVariables);
+    this.configPath = configParameterPath(namePrefix);
+    const environment = {
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      [CONFIG_PATH_ENV]: this.configPath,
+      [CONFIG_ALLOWLISTS_ENV]: this.allowlistNames.join(','),
+    };
+    const sizes = checkRuntimeConfig(provisioned, environment);
+    this.environmentBytes = sizes.environmentBytes;
+    this.parameterBytes = sizes.parameterBytes;
+    // One Standard parameter per allowlist, its ids resolved by CloudFormation at deploy: the environment's 4 KB then
+    // holds only the path and the names, whatever the number of allowlists (docs/runtime-config-delivery.md).
+    this.configParameters = deriveRuntimeConfig(provisioned).allowlists.map(
+      (entry, i) =>
+        new ssm.StringParameter(this, `Allowlist${i + 1}Config`, {
+          parameterName: configParameterName(this.configPath, entry.name),
+          stringValue: stack.toJsonString(entry),
+          tier: ssm.ParameterTier.STANDARD,
+          description: `allowlist-sync: the RuntimeConfig of allowlist ${entry.name}, read by the sync function`,
+        }),
+    );
+    // The names again, for `allowlist-sync plan --stack` (bin/commands/stack-config.ts): an operator reads the same
+    // parameters the function reads, and a missing one is an error there too.
+    new ssm.StringParameter(this, 'ConfigAllowlists', {
+      parameterName: configAllowlistsParameterName(namePrefix),
+      stringValue: this.allowlistNames.join(','),
+      tier: ssm.ParameterTier.STANDARD,
+      description: 'allowlist-sync: the allowlists whose config parameters the sync function expects, in run order',
+    });
 
     const functionDlq = deadLetterQueue(this, 'FunctionDeadLetters');
     const triggerDlq = deadLetterQueue(this, 'TriggerDeadLetters');
@@ -153,6 +193,7 @@ export class AllowlistSync extends Construct {
     });
     logGroup.grantWrite(role);
     for (const statement of syncStatements(stack, this.filters)) role.addToPolicy(statement);
+    role.addToPolicy(configReadStatement(stack, this.configPath));
 
     const functionProps: FunctionSettings = {
       // Named, not NODEJS_LATEST (docs/aws-behaviour.md §5); nodejs22.x is deprecated from 2027-04-30, so 24 (issue 10).
@@ -170,16 +211,19 @@ export class AllowlistSync extends Construct {
       retryAttempts: TRIGGER_RETRY_ATTEMPTS,
       maxEventAge: TRIGGER_MAX_EVENT_AGE,
       description: 'allowlist-sync: keeps security groups, WAF IP sets and prefix lists equal to the allowlists',
-      environment: { ...otherVariables, [CONFIG_ENV]: stack.toJsonString(deriveRuntimeConfig(provisioned)) },
+      environment,
     };
     this.function =
-      props.entry === undefined && existsSync(path.join(PREBUILT_FUNCTION_DIR, 'index.js'))
+      props.entry === undefined
         ? new lambda.Function(this, 'Function', {
             ...functionProps,
-            code: lambda.Code.fromAsset(PREBUILT_FUNCTION_DIR),
+            code: lambda.Code.fromAsset(functionCodeDir()),
             handler: 'index.handler',
           })
         : bundledFunction(this, functionProps, props.entry);
+    // The parameters exist (and hold this deployment's ids) before the function that reads them is created or updated;
+    // removed ones are deleted in the cleanup, after the function stopped expecting them.
+    for (const parameter of this.configParameters) this.function.node.addDependency(parameter);
 
     acknowledge(
       role,
@@ -350,6 +394,10 @@ export class AllowlistSync extends Construct {
     const invoke = (payload: string, file: string) =>
       `aws lambda invoke --region ${region} --function-name ${fn} --cli-binary-format raw-in-base64-out --cli-read-timeout 0 --payload '${payload}' ${file} && cat ${file}`;
     new CfnOutput(this, 'FunctionName', { value: fn, description: 'The sync function' });
+    new CfnOutput(this, 'ConfigParameterPath', {
+      value: this.configPath,
+      description: 'SSM path of the RuntimeConfig, one parameter per allowlist (allowlist-sync plan --stack reads it)',
+    });
     new CfnOutput(this, 'PlanCommand', {
       value: invoke('{"dryRun":true}', 'plan.json'),
       description: 'Plan (no writes)',
@@ -432,18 +480,24 @@ function validateAllowlists(
 type FunctionSettings = Omit<lambda.FunctionProps, 'code' | 'handler'>;
 
 /**
- * The function bundled at synth by NodejsFunction (esbuild, no Docker: docs/aws-behaviour.md §4) from `entry`, or from
- * this repository's `lambda/function/handler.ts` with its lock file.
+ * The directory of the function's own code: the package's prebuilt `dist/function`, or, run from this repository's
+ * TypeScript, `lambda/function/handler.ts` bundled with esbuild once per process (lib/bundling-options.ts), so every
+ * stack of a synth shares one code asset.
  */
-function bundledFunction(scope: Construct, options: FunctionSettings, entry?: string): nodejs.NodejsFunction {
-  const root = path.join(__dirname, '..');
-  const inRepository = entry === undefined;
+function functionCodeDir(): string {
+  if (existsSync(path.join(PREBUILT_FUNCTION_DIR, 'index.js'))) return PREBUILT_FUNCTION_DIR;
+  return bundleFunctionOnce(path.join(__dirname, '..', FUNCTION_ENTRY));
+}
+
+/**
+ * A given entry bundled at synth by NodejsFunction (esbuild, no Docker: docs/aws-behaviour.md §4). The entry belongs
+ * to the calling app, which has its own lock file for NodejsFunction to find.
+ */
+function bundledFunction(scope: Construct, options: FunctionSettings, entry: string): nodejs.NodejsFunction {
   return new nodejs.NodejsFunction(scope, 'Function', {
     ...options,
-    entry: entry ?? path.join(root, FUNCTION_ENTRY),
+    entry,
     handler: 'handler',
-    // A given entry belongs to the calling app, which has its own lock file for NodejsFunction to find.
-    ...(inRepository ? { projectRoot: root, depsLockFilePath: path.join(root, 'package-lock.json') } : {}),
     bundling: {
       ...FUNCTION_BUNDLING,
       externalModules: [...FUNCTION_BUNDLING.externalModules],

@@ -3,6 +3,9 @@
  * NodejsFunction and the benchmark (`bench/bundle.ts`) bundle exactly the same way and the measured bundle size and
  * cold start are the deployed ones.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The function's entry file, relative to the repository root. */
 export const FUNCTION_ENTRY = 'lambda/function/handler.ts';
@@ -49,4 +52,27 @@ export function esbuildOptions(): {
     external: [...FUNCTION_BUNDLING.externalModules],
     mainFields: [...FUNCTION_BUNDLING.mainFields],
   };
+}
+
+/** Bundles already made in this process, by entry and options: the directory each was written to. */
+const bundles = new Map<string, string>();
+
+/**
+ * Bundles `entry` with {@link esbuildOptions} into `index.js` of a fresh directory, once per process for a given entry
+ * and options: every stack of a synth then points at the same directory, so the function's code is one asset (one
+ * hash, one upload) however many environments are synthesized, and esbuild runs once. Since the RuntimeConfig lives in
+ * SSM parameters (docs/runtime-config-delivery.md), nothing per stack is in the code. esbuild is loaded here, not at
+ * import: the npm package deploys its prebuilt copy and does not depend on it.
+ */
+export function bundleFunctionOnce(entry: string): string {
+  const options = esbuildOptions();
+  const key = JSON.stringify({ entry, options });
+  const known = bundles.get(key);
+  if (known !== undefined) return known;
+  // A lazy load, so the package's users never need esbuild.
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'allowlist-sync-function-'));
+  esbuild.buildSync({ ...options, entryPoints: [entry], outfile: join(dir, 'index.js'), logLevel: 'warning' });
+  bundles.set(key, dir);
+  return dir;
 }

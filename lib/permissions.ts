@@ -201,6 +201,19 @@ function sourceStatements(stack: Stack, allowlists: readonly AllowlistFilters[])
   return statements;
 }
 
+/**
+ * Reading the deployment's RuntimeConfig (lambda/engine/config-store.ts): `ssm:GetParametersByPath` on the path's own
+ * ARN, which SSM authorizes for every parameter below it (docs/aws-behaviour.md §40), and which holds only the config
+ * parameters: run state lives under `/allowlist-sync/<allowlist>/`, never under `<path>/`.
+ */
+export function configReadStatement(stack: Stack, configPath: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadRuntimeConfig',
+    actions: ['ssm:GetParametersByPath'],
+    resources: [parameterArn(stack, configPath)],
+  });
+}
+
 /** `bucket/key` of a signed S3 source's detached signature: `<key>.sig`, or an `s3://` signature location. */
 export function signatureObject(source: Extract<Source, { kind: 's3' }>): string | undefined {
   const integrity = source.integrity;

@@ -1,9 +1,10 @@
 /**
  * Derives the function's RuntimeConfig (lambda/config/index.ts) from what the stack provisioned, and checks at synth that
- * it fits Lambda's 4 KB environment. The ids are deploy-time tokens (strings to TypeScript), so this module is pure:
+ * each allowlist's entry fits its SSM parameter and the rest fits Lambda's 4 KB environment
+ * (docs/runtime-config-delivery.md). The ids are deploy-time tokens (strings to TypeScript), so this module is pure:
  * no CDK import, no I/O; the construct serialises the result with `Stack.toJsonString`.
  */
-import { CONFIG_ENV, type PortRange, parseRuntimeConfig, type RuntimeConfigInput } from '../lambda/config';
+import { type PortRange, parseRuntimeConfig, type RuntimeConfigInput } from '../lambda/config';
 import { ConfigError } from '../lambda/core/errors';
 import type { FamilyName } from '../lambda/core/families';
 import type { DeployAllowlist } from './deployment-config';
@@ -105,8 +106,10 @@ export function withLongestIds(allowlists: readonly ProvisionedAllowlist[]): Pro
   }));
 }
 
-/** Lambda's limit on the total size of a function's environment variables. */
+/** Lambda's limit on the total size of a function's environment variables (docs/aws-behaviour.md §41). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** The largest value of a Standard-tier SSM parameter, the tier the stack writes (docs/aws-behaviour.md §40). */
+export const PARAMETER_VALUE_LIMIT_BYTES = 4096;
 
 /**
  * The size of an environment, counted as the UTF-8 bytes of its JSON object: this is a little more than the sum of
@@ -116,28 +119,50 @@ export function environmentSize(environment: Readonly<Record<string, string>>): 
   return Buffer.byteLength(JSON.stringify(environment), 'utf8');
 }
 
+/** One allowlist's RuntimeConfig entry: the value of its SSM parameter (lambda/engine/config-store.ts). */
+export type RuntimeConfigEntry = RuntimeConfigInput['allowlists'][number];
+
+/** The sizes the synth-time check measured, with the longest realistic ids in place of the tokens. */
+export interface RuntimeConfigSizes {
+  /** The function's environment (bytes). */
+  readonly environmentBytes: number;
+  /** Each allowlist's parameter value (bytes), by name. */
+  readonly parameterBytes: Readonly<Record<string, number>>;
+}
+
 /**
- * Checks the derived RuntimeConfig at synth, with the longest realistic ids in place of the tokens: it must parse with
- * the function's own schema (so the function never starts on a config it rejects), and the whole environment must fit
- * in 4 KB. Returns the estimated size; throws a {@link ConfigError} that says what to do.
+ * Checks at synth, with the longest realistic ids in place of the tokens, what the function will read: the derived
+ * RuntimeConfig must parse with the function's own schema (so the function never starts on a config it rejects), each
+ * allowlist's entry must fit one Standard SSM parameter, and the environment (now the path and the names, no config)
+ * must fit Lambda's 4 KB. Collects every problem, then throws one {@link ConfigError} that says what to do.
  */
-export function checkRuntimeEnvironment(
+export function checkRuntimeConfig(
   allowlists: readonly ProvisionedAllowlist[],
-  otherVariables: Readonly<Record<string, string>>,
-): number {
+  environment: Readonly<Record<string, string>>,
+): RuntimeConfigSizes {
   const estimate = deriveRuntimeConfig(withLongestIds(allowlists));
   parseRuntimeConfig(estimate, 'the RuntimeConfig derived from the deployment config');
-  const size = environmentSize({ ...otherVariables, [CONFIG_ENV]: JSON.stringify(estimate) });
-  if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-    const inline = allowlists.flatMap((a) =>
-      a.definition.sources.filter((s) => s.kind === 'inline').map(() => a.definition.name),
+  const issues: string[] = [];
+  const parameterBytes: Record<string, number> = {};
+  estimate.allowlists.forEach((entry, i) => {
+    const bytes = Buffer.byteLength(JSON.stringify(entry), 'utf8');
+    parameterBytes[entry.name] = bytes;
+    if (bytes <= PARAMETER_VALUE_LIMIT_BYTES) return;
+    const inline = allowlists[i]?.definition.sources.some((s) => s.kind === 'inline');
+    issues.push(
+      `allowlists[${i}] ("${entry.name}"): its RuntimeConfig entry would be about ${bytes} bytes once deployed (with the longest ids AWS issues), over the ${PARAMETER_VALUE_LIMIT_BYTES} bytes of one Standard SSM parameter; ${
+        inline
+          ? 'move its inline entries to an S3 object or an SSM parameter source (a change to them then needs no deploy)'
+          : 'use fewer security groups or IP sets in its pools, or split it into two allowlists'
+      }`,
     );
-    throw new ConfigError('deployment config', [
-      `the function's environment would be about ${size} bytes once deployed (with the longest ids AWS issues), over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes`,
-      inline.length > 0
-        ? `move the inline entries of ${[...new Set(inline)].map((n) => `"${n}"`).join(', ')} to an S3 object or an SSM parameter, or split the allowlists over several stacks (environments)`
-        : 'split the allowlists over several stacks (environments), or use fewer security groups or IP sets per pool',
-    ]);
+  });
+  const environmentBytes = environmentSize(environment);
+  if (environmentBytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    issues.push(
+      `the function's environment would be ${environmentBytes} bytes, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (it carries the config's SSM path and every allowlist name); use shorter allowlist names, or split the allowlists over several stacks (environments)`,
+    );
   }
-  return size;
+  if (issues.length > 0) throw new ConfigError('deployment config', issues);
+  return { environmentBytes, parameterBytes };
 }

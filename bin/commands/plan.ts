@@ -24,6 +24,7 @@ import { failCommand, UsageError, wantsJson } from './cli-error';
 import { readRuntimeConfigFile } from './config-file';
 import { type Command, Exit, type Io } from './io';
 import { exitCodeOf, printReport } from './render';
+import { readStackConfig } from './stack-config';
 
 /** What the engine's deps are built from, besides the config. */
 export interface EngineDepsContext {
@@ -39,9 +40,13 @@ export interface PlanCommandDeps<D> {
   readonly engineDeps: (config: RuntimeConfig, io: Io, context: EngineDepsContext) => D;
   /** Checks, before the run, that the deps can reach AWS (a Region is set). @default no check */
   readonly ready?: (deps: D, context: EngineDepsContext, io: Io) => Promise<void>;
+  /** Reads a deployed stack's RuntimeConfig (`--stack`). @default SSM with the standard SDK settings */
+  readonly stackConfig?: (stack: string, aws: AwsSettings, io: Io) => Promise<RuntimeConfig>;
 }
 
-const usage = (mode: 'plan' | 'apply') => `Usage: allowlist-sync ${mode} --config FILE [--allowlist NAME]...${
+const usage = (
+  mode: 'plan' | 'apply',
+) => `Usage: allowlist-sync ${mode} (--config FILE | --stack NAME) [--allowlist NAME]...${
   mode === 'apply' ? ' [--force REASON]' : ''
 } [--full] [--json] [--no-color]
        [--region REGION] [--profile NAME]
@@ -55,6 +60,8 @@ ${
 Options:
   --config FILE      RuntimeConfig (JSON, or YAML by extension .yaml/.yml); relative "file" source paths in it
                      are read from its directory
+  --stack NAME       the RuntimeConfig a deployed stack wrote to SSM (its ids included), read as its function
+                     reads it; NAME is the stack name, or the construct's namePrefix
   --allowlist NAME   run only this allowlist (repeatable; default all)${
     mode === 'apply'
       ? '\n  --force REASON     lift the change-size guardrail (never the entry policy), with a reason'
@@ -89,9 +96,13 @@ export function createPlanCommand<D>(mode: 'plan' | 'apply', deps: () => Promise
         return Exit.OK;
       }
       try {
-        const config = await readRuntimeConfigFile(args.config);
-        const { engine, engineDeps, ready } = await deps();
-        const context: EngineDepsContext = { baseDir: dirname(resolve(args.config)), aws: args.aws };
+        const { engine, engineDeps, ready, stackConfig = defaultStackConfig } = await deps();
+        const config =
+          args.stack !== undefined
+            ? await stackConfig(args.stack, args.aws, io)
+            : await readRuntimeConfigFile(args.config);
+        const baseDir = args.stack !== undefined ? process.cwd() : dirname(resolve(args.config));
+        const context: EngineDepsContext = { baseDir, aws: args.aws };
         const built = engineDeps(config, io, context);
         await ready?.(built, context, io);
         const options: RunOptions = {
@@ -118,6 +129,7 @@ function parse(argv: string[], mode: 'plan' | 'apply') {
     allowPositionals: false,
     options: {
       config: { type: 'string', short: 'c' },
+      stack: { type: 'string' },
       allowlist: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       full: { type: 'boolean', default: false },
@@ -128,12 +140,16 @@ function parse(argv: string[], mode: 'plan' | 'apply') {
     },
   });
   const help = values.help === true;
-  if (!help && typeof values.config !== 'string') throw new UsageError('--config FILE is required');
+  const stack = values.stack as string | undefined;
+  if (!help && (typeof values.config === 'string') === (stack !== undefined)) {
+    throw new UsageError('give either --config FILE or --stack NAME (one of the two)');
+  }
   const force = (values as { force?: string }).force;
   if (force !== undefined && force.trim() === '') throw new UsageError('--force needs a reason: --force "why"');
   return {
     help,
     config: String(values.config ?? ''),
+    stack,
     allowlists: (values.allowlist as string[] | undefined) ?? [],
     json: values.json === true,
     full: values.full === true,
@@ -141,6 +157,13 @@ function parse(argv: string[], mode: 'plan' | 'apply') {
     force,
     aws: awsSettingsFromFlags(values),
   };
+}
+
+/** `--stack` with the real SSM client, in the Region and profile of the other clients. */
+async function defaultStackConfig(stack: string, aws: AwsSettings, io: Io): Promise<RuntimeConfig> {
+  nodeVersionNotice(io);
+  const { SSMClient } = await import('@aws-sdk/client-ssm');
+  return readStackConfig(new SSMClient({ ...aws }), stack, aws.region);
 }
 
 const realDeps = async (): Promise<PlanCommandDeps<EngineDeps>> => {

@@ -118,7 +118,7 @@ describe('plan and apply with a stub engine (arguments, output, exit codes)', ()
   });
 
   it.each([
-    ['no --config', [], /--config FILE is required/],
+    ['no --config', [], /give either --config FILE or --stack NAME/],
     ['an unknown option', ['--config', 'x', '--colour'], /Unknown option '--colour'/],
     ['--force on plan', ['--config', 'x', '--force', 'r'], /Unknown option '--force'/],
     ['a missing file', ['--config', path.join(dir, 'nope.json')], /cannot read the file/],

@@ -1,15 +1,20 @@
 /**
- * FakeSsm: a stateful fake of SSM Parameter Store's GetParameter, PutParameter and DeleteParameter behind a real
+ * FakeSsm: a stateful fake of SSM Parameter Store's GetParameter, GetParametersByPath, PutParameter and DeleteParameter behind a real
  * `SSMClient`, stubbed per instance with aws-sdk-client-mock. It enforces (SSM API reference): `ParameterNotFound`
  * (on a read and on a delete of a missing name); a SecureString read without `WithDecryption` returns ciphertext, not
  * the value; `PutParameter` on an existing name without `Overwrite` is `ParameterAlreadyExists`, checked and applied
  * in one step as SSM does (the run lock relies on that create-if-absent); each put increments `Version`; values are
  * at most 4 KB (Standard) or 8 KB (Advanced tier), else `ValidationException`. Any read, or any write (put, delete),
- * of a name can be made to fail with an injected error.
+ * of a name can be made to fail with an injected error. GetParametersByPath (SSM API reference): the path must begin
+ * with "/"; `MaxResults` is 1–10 (default 10), else `ValidationException`; without `Recursive` it returns only the
+ * parameters one level below the path; results come in name order, a page at a time with a `NextToken`, and a page
+ * may hold fewer than `MaxResults` ("best-effort": `byPathPageSize` makes the fake return fewer); a read fault set
+ * on the path fails the call.
  */
 import {
   DeleteParameterCommand,
   GetParameterCommand,
+  GetParametersByPathCommand,
   PutParameterCommand,
   SSMClient,
   SSMServiceException,
@@ -29,7 +34,7 @@ interface Parameter {
 
 /** One recorded call. */
 export interface SsmCall {
-  readonly command: 'GetParameter' | 'PutParameter' | 'DeleteParameter';
+  readonly command: 'GetParameter' | 'GetParametersByPath' | 'PutParameter' | 'DeleteParameter';
   readonly input: Record<string, unknown>;
   outcome: string;
 }
@@ -42,12 +47,17 @@ export class FakeSsm {
   readonly parameters = new Map<string, Parameter>();
   private readonly faults = new Map<string, { name: string; status: number }>();
   private readonly writeFaults = new Map<string, { name: string; status: number }>();
+  /** The most parameters one GetParametersByPath page holds, when SSM returns fewer than asked. @default MaxResults */
+  byPathPageSize?: number;
 
   constructor(private readonly clock: () => number = () => Date.now()) {
     this.stub = mockClient(this.client);
     this.stub
       .on(GetParameterCommand)
       .callsFake((input) => recordCall(this.calls, 'GetParameter', input, () => this.get(input)));
+    this.stub
+      .on(GetParametersByPathCommand)
+      .callsFake((input) => recordCall(this.calls, 'GetParametersByPath', input, () => this.getByPath(input)));
     this.stub
       .on(PutParameterCommand)
       .callsFake((input) => recordCall(this.calls, 'PutParameter', input, () => this.put(input)));
@@ -106,6 +116,34 @@ export class FakeSsm {
         ARN: `arn:aws:ssm:eu-west-1:123456789012:parameter${name.startsWith('/') ? '' : '/'}${name}`,
         DataType: 'text',
       },
+      $metadata: { httpStatusCode: 200 },
+    };
+  }
+
+  private getByPath(input: { Path?: string; Recursive?: boolean; MaxResults?: number; NextToken?: string }): unknown {
+    const path = (input.Path ?? '').replace(/\/$/, '');
+    const fault = this.faults.get(input.Path ?? '');
+    if (fault) throw ssmError(fault.name, fault.status, `injected ${fault.name}`);
+    if (!(input.Path ?? '').startsWith('/')) {
+      throw ssmError('ValidationException', 400, 'The parameter path must begin with a forward slash (/).');
+    }
+    const max = input.MaxResults ?? 10;
+    if (!Number.isInteger(max) || max < 1 || max > 10) {
+      throw ssmError('ValidationException', 400, `MaxResults ${max} must be between 1 and 10.`);
+    }
+    const below = [...this.parameters.keys()]
+      .filter((name) => name.startsWith(`${path}/`) && (input.Recursive || !name.slice(path.length + 1).includes('/')))
+      .sort();
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const size = Math.min(max, this.byPathPageSize ?? max);
+    const page = below.slice(start, start + size);
+    const next = start + size < below.length ? String(start + size) : undefined;
+    return {
+      Parameters: page.map((name) => {
+        const p = this.parameters.get(name)!;
+        return { Name: name, Type: p.type, Value: p.value, Version: p.version, LastModifiedDate: p.lastModified };
+      }),
+      ...(next ? { NextToken: next } : {}),
       $metadata: { httpStatusCode: 200 },
     };
   }

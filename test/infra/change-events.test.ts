@@ -14,6 +14,7 @@ import { AllowlistSync } from '../../lib/allowlist-sync';
 import { AllowlistSyncStack, stackNameOf } from '../../lib/allowlist-sync-stack';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
 import { cfnLintTool, lintTemplate } from '../support/cfn-lint';
+import { deployedParameters } from './config-parameters';
 import { appContext, FIXTURE_ENTRY, fullConfig, policyStatements } from './synth';
 
 const LONG = 120_000;
@@ -137,14 +138,13 @@ describe('change events and expiry warnings in the stack', () => {
   });
 
   it("carries an allowlist's expiryWarningDays into the function's RuntimeConfig, and no default for the others", () => {
-    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
-      (f) => f.Properties.Environment?.Variables?.ALLOWLIST_SYNC_CONFIG,
+    // Each allowlist's RuntimeConfig entry is its own SSM parameter (docs/runtime-config-delivery.md).
+    const values = Object.fromEntries(
+      deployedParameters(template).map((p) => [p.name.replace(/^.*\//, ''), p.value] as const),
     );
-    const text = JSON.stringify(fn?.Properties.Environment.Variables.ALLOWLIST_SYNC_CONFIG);
-    expect(text.match(/expiryWarningDays/g)).toHaveLength(1);
-    expect(text).toContain('\\"expiryWarningDays\\":30,');
-    // In the first allowlist (partners), before the second one (offices) begins.
-    expect(text.indexOf('expiryWarningDays')).toBeLessThan(text.indexOf('offices'));
+    expect(Object.keys(values)).toEqual(['partners', 'offices']);
+    expect(values.partners).toContain('"expiryWarningDays":30,');
+    expect(values.offices).not.toContain('expiryWarningDays');
   });
 
   describe.skipIf(!cfnLintTool.available)('cfn-lint', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambda/core/errors';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
 import { loadDeploymentConfig } from '../../lib/load-deployment-config';
-import { environmentSize, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/runtime-config';
+import { environmentSize, LAMBDA_ENVIRONMENT_LIMIT_BYTES, PARAMETER_VALUE_LIMIT_BYTES } from '../../lib/runtime-config';
 import { fullConfig, ROOT, sampleConfig, synth } from './synth';
 
 const LONG = 120_000;
@@ -160,17 +160,19 @@ describe('the deployment config', () => {
   });
 });
 
-describe('the 4 KB environment check', () => {
+describe('the size checks at synth (4 KB of environment, 4 KB per config parameter)', () => {
   it(
-    'refuses at synth a config whose environment would not fit, and says what to do',
+    'refuses at synth an allowlist whose config parameter would not fit, and says what to do',
     () => {
       const config = sampleConfig() as { allowlists: Record<string, unknown>[] };
       config.allowlists[1]!.sources = [
         { kind: 'inline', entries: Array.from({ length: 300 }, (_, i) => `203.0.${i % 256}.0/24`) },
       ];
       const issues = issuesOf(() => synth(config));
-      expect(issues[0]).toMatch(/about \d+ bytes once deployed .* over Lambda's limit of 4096 bytes/);
-      expect(issues[1]).toMatch(/move the inline entries of "github-hooks" to an S3 object or an SSM parameter/);
+      expect(issues).toHaveLength(1);
+      expect(issues[0]).toMatch(
+        /^allowlists\[1\] \("github-hooks"\): its RuntimeConfig entry would be about \d+ bytes once deployed .* over the 4096 bytes of one Standard SSM parameter; move its inline entries to an S3 object or an SSM parameter source/,
+      );
     },
     LONG,
   );
@@ -179,8 +181,14 @@ describe('the 4 KB environment check', () => {
     'accepts the sample config, with room to spare',
     () => {
       const { stack } = synth(sampleConfig());
-      expect(stack.sync.environmentBytes).toBeGreaterThan(500);
-      expect(stack.sync.environmentBytes).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+      // The environment holds the path and the names only; each allowlist's entry is its own parameter.
+      expect(stack.sync.environmentBytes).toBeGreaterThan(100);
+      expect(stack.sync.environmentBytes).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES / 8);
+      expect(Object.keys(stack.sync.parameterBytes)).toEqual(['partners', 'github-hooks']);
+      for (const bytes of Object.values(stack.sync.parameterBytes)) {
+        expect(bytes).toBeGreaterThan(200);
+        expect(bytes).toBeLessThan(PARAMETER_VALUE_LIMIT_BYTES);
+      }
     },
     LONG,
   );

@@ -387,10 +387,9 @@ describe('the sample config synthesized, one stack per environment', () => {
   });
 
   it("writes staging's existing group ids into its function's RuntimeConfig", () => {
-    const functions = stacks['AllowlistSync-staging']!.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: Match.anyValue() },
-    });
-    const text = JSON.stringify(functions);
+    // The RuntimeConfig is one SSM parameter per allowlist (docs/runtime-config-delivery.md).
+    const parameters = stacks['AllowlistSync-staging']!.findResources('AWS::SSM::Parameter');
+    const text = JSON.stringify(parameters);
     expect(text).toContain('sg-0bbbbbbbbbbbbbbb1');
     expect(JSON.stringify(stacks['AllowlistSync-edge']!.toJSON())).not.toContain('sg-0bbbbbbbbbbbbbbb1');
   });

@@ -1,12 +1,13 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseRuntimeConfigJson } from '../../lambda/config';
+import { configParameterPath } from '../../lambda/engine/config-store';
 import {
   generationParameterName as runtimeGenerationName,
   lockParameterName as runtimeLockName,
 } from '../../lambda/engine/run-lock';
 import { FUNCTION_BUNDLING } from '../../lib/bundling-options';
 import { generationParameterName, lockParameterName, serialParameterName } from '../../lib/permissions';
+import { functionEnvironment, loadDeployedConfig } from './config-parameters';
 import { fullConfig, policyStatements, sampleConfig, synth } from './synth';
 
 const LONG = 120_000;
@@ -48,27 +49,26 @@ describe('the sync function, its triggers and its permissions', () => {
     expect(FUNCTION_BUNDLING.target).toBe(fn.Properties.Runtime.replace(/^nodejs(\d+)\.x$/, 'node$1'));
   });
 
-  it('carries a RuntimeConfig that the function itself parses, with one target per configured filter', () => {
-    const [[, fn]] = syncFunction(sample) as [
-      [string, { Properties: { Environment: { Variables: Record<string, unknown> } } }],
-    ];
-    const value = fn.Properties.Environment.Variables.ALLOWLIST_SYNC_CONFIG as { 'Fn::Join': [string, unknown[]] };
-    // Put a realistic id where each deploy-time token is, then parse with the function's own schema.
-    const realistic: Record<string, string> = {
-      GroupId: 'sg-0123456789abcdef0',
-      PrefixListId: 'pl-0123456789abcdef0',
-      Id: '0c7d9d4e-6f4b-4c55-9e0a-2b2f3f1c8a11',
-    };
-    const text = value['Fn::Join'][1]
-      .map((part) =>
-        typeof part === 'string' ? part : realistic[(part as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][1]!],
-      )
-      .join('');
-    const config = parseRuntimeConfigJson(text);
+  it('writes a RuntimeConfig parameter per allowlist that the function itself reads, with one target per configured filter', async () => {
+    const env = functionEnvironment(sample);
+    expect(env).not.toHaveProperty('ALLOWLIST_SYNC_CONFIG');
+    expect(env.ALLOWLIST_SYNC_CONFIG_PATH).toBe('/allowlist-sync/AllowlistSync-prod/config');
+    expect(env.ALLOWLIST_SYNC_ALLOWLISTS).toBe('partners,github-hooks');
+    // Realistic ids where the deploy-time tokens are, then the function's own loader and schema.
+    const { config } = await loadDeployedConfig(sample);
     expect(config.allowlists.map((a) => [a.name, a.targets.map((t) => t.kind)])).toEqual([
       ['partners', ['security-groups', 'waf-ip-sets']],
       ['github-hooks', ['prefix-lists']],
     ]);
+  });
+
+  it('creates the config parameters before the function, which depends on each', () => {
+    const [[, fn]] = syncFunction(sample) as [[string, { DependsOn?: string[] }]];
+    const parameters = Object.entries(sample.findResources('AWS::SSM::Parameter', { Properties: { Tier: 'Standard' } }))
+      .filter(([, p]) => String(p.Properties.Name).includes('/config/'))
+      .map(([id]) => id);
+    expect(parameters).toHaveLength(2);
+    for (const id of parameters) expect(fn.DependsOn).toContain(id);
   });
 
   it('schedules {"trigger":"schedule"} every 15 minutes with explicit retries, event age and a DLQ', () => {
@@ -201,6 +201,8 @@ describe('the sync function, its triggers and its permissions', () => {
         actions: ['ssm:DeleteParameter'],
         resources: [lockParameterName('partners'), lockParameterName('offices')].sort(),
       },
+      // The RuntimeConfig, read at every run: the path's ARN covers the parameters below it.
+      { actions: ['ssm:GetParametersByPath'], resources: [configParameterPath('AllowlistSync-test')] },
     ]);
     // The names are the ones the function uses.
     expect([lockParameterName('x'), generationParameterName('x')]).toEqual([
@@ -218,6 +220,8 @@ describe('the sync function, its triggers and its permissions', () => {
       .filter((statement) => ([statement.Action].flat() as string[]).some((a) => a.startsWith('ssm:')))
       .flatMap((statement) => [statement.Resource].flat() as string[]);
     expect(ssmResources.length).toBeGreaterThan(0);
-    for (const r of ssmResources) expect(r).toMatch(/:parameter\/allowlist-sync\/[^/]+\/(lock|generation)$/);
+    for (const r of ssmResources) {
+      expect(r).toMatch(/:parameter\/allowlist-sync\/([^/]+\/(lock|generation)|AllowlistSync-prod\/config)$/);
+    }
   });
 });

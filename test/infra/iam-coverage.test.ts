@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { configParameterPath } from '../../lambda/engine/config-store';
 import { generationParameterName, lockParameterName } from '../../lambda/engine/run-lock';
 import { serialParameterName } from '../../lambda/sources/serial-store';
 import { type Capability, type NeededAction, neededActions, type ResourceRole } from './runtime-actions';
@@ -122,6 +123,7 @@ describe('the function role of each stack shape', () => {
   it('derives the runtime actions from every SDK command the drivers and sources send', () => {
     expect([...needed.keys()].sort()).toEqual([
       'change-events',
+      'config-store',
       'prefix-lists',
       'run-state',
       's3-source',
@@ -206,6 +208,7 @@ function capabilitiesOf(a: Allowlist): Capability[] {
     ...(a.sources.some((s) => s.kind === 'ssm') ? (['ssm-source'] as const) : []),
     'run-state',
     'change-events',
+    'config-store',
     ...(signed ? (['signed-serial'] as const) : []),
   ];
 }
@@ -252,6 +255,9 @@ function resourcesOf(role: ResourceRole, { template, region, allowlist }: Shape)
       return [parameter(serialParameterName(allowlist.name))];
     case 'default-event-bus':
       return [arn('events', 'event-bus/default')];
+    case 'config-path':
+      // The stack is named after the environment `iam`, and the construct's names default to the stack name.
+      return [parameter(configParameterPath('AllowlistSync-iam'))];
   }
 }
 

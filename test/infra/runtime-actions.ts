@@ -17,7 +17,8 @@ export type Capability =
   | 'ssm-source'
   | 'run-state'
   | 'signed-serial'
-  | 'change-events';
+  | 'change-events'
+  | 'config-store';
 
 /** The files that send SDK commands, and what each serves. A new sending file must be added here. */
 export const CAPABILITY_OF: Readonly<Record<string, Capability>> = {
@@ -29,12 +30,14 @@ export const CAPABILITY_OF: Readonly<Record<string, Capability>> = {
   'lambda/engine/run-lock.ts': 'run-state',
   'lambda/sources/serial-store.ts': 'signed-serial',
   'lambda/engine/change-events.ts': 'change-events',
+  'lambda/engine/config-store.ts': 'config-store',
 };
 
 /**
  * The resources an action is needed on, by role in the stack: `*` (no resource-level permission), the pool's groups
  * and rules, the IP sets, the prefix lists, the source objects (unpinned or pinned), the source parameters, the run
- * lock and generation, the lock alone, the serial, and the customer keys of an allowlist's sources.
+ * lock and generation, the lock alone, the serial, the default event bus, and the path of the deployment's config
+ * parameters.
  */
 export type ResourceRole =
   | 'any'
@@ -47,7 +50,8 @@ export type ResourceRole =
   | 'lock-and-generation'
   | 'lock'
   | 'serial'
-  | 'default-event-bus';
+  | 'default-event-bus'
+  | 'config-path';
 
 /** One IAM action a command needs, on what, and under which condition. */
 export interface NeededAction {
@@ -119,6 +123,9 @@ export const NEEDS: Readonly<Record<Capability, Readonly<Record<string, readonly
       },
     ],
   },
+  // Every run reads the deployment's RuntimeConfig under one SSM path (docs/runtime-config-delivery.md); SSM
+  // authorizes GetParametersByPath on the path's ARN (docs/aws-behaviour.md §40).
+  'config-store': { GetParametersByPath: [{ action: 'ssm:GetParametersByPath', on: 'config-path' }] },
 };
 
 /** Client packages whose IAM service prefix differs from their name. */

@@ -1,14 +1,17 @@
 /**
  * The function's bundle exactly as the stack bundles it (esbuild with `esbuildOptions()` and `FUNCTION_ENTRY` from
  * lib/bundling-options.ts), built once per test file into a temp dir, and its handler loaded in this process the way
- * Lambda loads it: the RuntimeConfig and the AWS environment in `process.env` at require time (the handler reads its
- * config and builds its SDK clients at init), a fresh module for each config (a new container).
+ * Lambda loads it: the RuntimeConfig written to SSM as the stack writes it (one parameter per allowlist under the
+ * config path, lambda/engine/config-store.ts), the path, the names and the AWS environment in `process.env` at require
+ * time, a fresh module for each load (a new container).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { build } from 'esbuild';
+import { CONFIG_ALLOWLISTS_ENV, CONFIG_PATH_ENV, configParameterName } from '../../lambda/engine/config-store';
 import type { AllowlistSyncHandler, InvocationContext } from '../../lambda/function/invocation';
 import { esbuildOptions, FUNCTION_ENTRY } from '../../lib/bundling-options';
 import { ROOT } from '../cli/built-cli';
@@ -16,8 +19,11 @@ import { ROOT } from '../cli/built-cli';
 /** A built bundle on disk. */
 export interface FunctionBundle {
   readonly file: string;
-  /** Loads the handler as a cold container would, with this RuntimeConfig and environment. */
-  load(config: unknown, env: Record<string, string>): AllowlistSyncHandler;
+  /**
+   * Writes the RuntimeConfig's allowlists into SSM as the stack does, then loads the handler as a cold container
+   * would, with the config path and the names in its environment.
+   */
+  load(config: unknown, env: Record<string, string>, ssm: SSMClient): Promise<AllowlistSyncHandler>;
   /** Removes the temp dir. */
   remove(): void;
 }
@@ -32,9 +38,13 @@ export async function buildFunctionBundle(): Promise<FunctionBundle> {
     outfile: file,
     logLevel: 'warning',
   });
-  const load = (config: unknown, env: Record<string, string>) => {
+  const load = async (config: unknown, env: Record<string, string>, ssm: SSMClient) => {
+    const allowlists = (config as { allowlists: { name: string }[] }).allowlists;
+    await writeConfigParameters(ssm, allowlists);
+    delete process.env.ALLOWLIST_SYNC_CONFIG;
     Object.assign(process.env, env, {
-      ALLOWLIST_SYNC_CONFIG: JSON.stringify(config),
+      [CONFIG_PATH_ENV]: TEST_CONFIG_PATH,
+      [CONFIG_ALLOWLISTS_ENV]: allowlists.map((a) => a.name).join(','),
       // The function's one log line and its EMF metrics are not what these tests read; the report is.
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -46,6 +56,24 @@ export async function buildFunctionBundle(): Promise<FunctionBundle> {
     return (requireBundle(file) as { handler: AllowlistSyncHandler }).handler;
   };
   return { file, load, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The config path of the tests' stand-in stack. */
+export const TEST_CONFIG_PATH = '/allowlist-sync/AllowlistSync-moto/config';
+
+/** Writes each allowlist's RuntimeConfig entry to its parameter, as the stack's AWS::SSM::Parameter resources do. */
+export async function writeConfigParameters(ssm: SSMClient, allowlists: readonly { name: string }[]): Promise<void> {
+  for (const allowlist of allowlists) {
+    await ssm.send(
+      new PutParameterCommand({
+        Name: configParameterName(TEST_CONFIG_PATH, allowlist.name),
+        Value: JSON.stringify(allowlist),
+        Type: 'String',
+        Tier: 'Standard',
+        Overwrite: true,
+      }),
+    );
+  }
 }
 
 /** A Lambda context with a request id and 14 minutes left (the stack's timeout is 15). */

@@ -5,11 +5,14 @@
  * write calls are checked against the writes moto recorded, and every change event the run put (`events:PutEvents`,
  * issue 13) by its content.
  */
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { planCommand } from '../../bin/commands/plan';
 import type { RunReport } from '../../lambda/core/model';
+import { configAllowlistsParameterName } from '../../lambda/engine/config-store';
 import type { InvokeResponse } from '../../lambda/function/response';
 import { serialParameterName } from '../../lambda/sources';
+import { memoryIo } from '../cli/local-aws';
 import { keys, signedDoc } from '../sources/helpers';
 import {
   MOTO_CASE_TIMEOUT_MS,
@@ -26,6 +29,7 @@ import {
   lambdaContext,
   s3ObjectCreatedEvent,
   scheduledEvent,
+  writeConfigParameters,
 } from './function-bundle';
 import {
   appliedEvent,
@@ -65,7 +69,7 @@ afterAll(async () => {
 
 /** Invokes a cold copy of the bundle's handler with `event`; returns its response or thrown error, and moto's calls. */
 async function invoke(world: World, event: unknown, guardrails: Record<string, unknown> = {}) {
-  const handler = bundle.load(worldConfig(world, guardrails), server.env);
+  const handler = await bundle.load(worldConfig(world, guardrails), server.env, server.clients.ssm);
   await server.clearCalls();
   invocations += 1;
   const outcome = await handler(event, lambdaContext(`request-${invocations}`)).then(
@@ -122,7 +126,8 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
 
     const other = await invoke(world, s3ObjectCreatedEvent(BUCKET, 'someone-else.txt', MOTO_REGION));
     expect(other.response?.summary).toBe(`Ignored: no allowlist reads s3://${BUCKET}/someone-else.txt; nothing to do.`);
-    expect(other.calls).toEqual([]);
+    // Only the run's read of its RuntimeConfig, before the event can be matched against the allowlists' sources.
+    expect(other.calls.map((c) => c.action)).toEqual(['GetParametersByPath']);
   });
 
   it('plans a manual invoke without dryRun, writing nothing, and reports drift it will never touch', async () => {
@@ -163,11 +168,12 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(await targetState(server.clients, world)).toEqual(expectedState(shrunk));
   });
 
-  it('rejects a mistyped payload before any AWS call', async () => {
+  it('rejects a mistyped payload with no AWS call but the read of its RuntimeConfig', async () => {
     const rejected = await invoke(world, { dryrun: false });
     expect(rejected.error?.name).toBe('ConfigError');
     expect(rejected.error?.message).toContain('"dryrun"');
-    expect(rejected.calls).toEqual([]);
+    // The payload is checked against the config (its allowlist names), so the config is read first; nothing else.
+    expect(rejected.calls.map((c) => `${c.service} ${c.action}`)).toEqual(['ssm GetParametersByPath']);
   });
 
   it('refuses a hostile list in S3 with no call to a target; its one write is the Refused change event', async () => {
@@ -175,8 +181,10 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     const refused = await invoke(world, s3ObjectCreatedEvent(BUCKET, KEY, MOTO_REGION));
     expect(refused.error?.name).toBe('RunFailedError');
     expect(refused.report?.allowlists[0]?.error?.name).toBe('ParseError');
-    // The source read, then the change event (a notification on the default bus, not a write to any filter).
+    // The config read, the source read, then the change event (a notification on the default bus, not a write to any
+    // filter).
     expect(refused.calls.map((c) => `${c.service} ${c.action}`)).toEqual([
+      'ssm GetParametersByPath',
       `s3 GET /${BUCKET}/${KEY}`,
       'events PutEvents',
     ]);
@@ -201,7 +209,7 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
       await putObject(server.clients, BUCKET, 'signed.json.sig', sig);
     };
     const run = async () => {
-      const handler = bundle.load(config, server.env);
+      const handler = await bundle.load(config, server.env, server.clients.ssm);
       await server.clearCalls();
       const outcome = await handler(
         s3ObjectCreatedEvent(BUCKET, 'signed.json.sig', MOTO_REGION),
@@ -230,5 +238,45 @@ describe.skipIf(!moto.available)("the function's bundle against moto", { timeout
     expect(targetWrites(replayed.calls)).toEqual([]);
     const [event] = expectNoTargetCalls(replayed.calls, [refusedEvent('partners')], replayed.report);
     expect(event).toMatchObject({ error: { name: 'SourceError' } });
+  });
+
+  it('plans from a deployed stack with plan --stack, reading the parameters the function reads', async () => {
+    // The parameters as the stack writes them: one per allowlist, and the list of names.
+    const config = worldConfig(world);
+    await writeConfigParameters(server.clients.ssm, config.allowlists as { name: string }[]);
+    await server.clients.ssm.send(
+      new PutParameterCommand({
+        Name: configAllowlistsParameterName('AllowlistSync-moto'),
+        Value: 'partners',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    Object.assign(process.env, server.env);
+    await server.clearCalls();
+    const io = memoryIo({ ...server.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    const code = await planCommand.run(['--stack', 'AllowlistSync-moto', '--json'], io);
+    expect(io.err()).toBe('');
+    expect(code).toBe(2);
+    const report = JSON.parse(io.out()) as RunReport;
+    expect(report.dryRun).toBe(true);
+    expect(report.allowlists.map((a) => a.name)).toEqual(['partners']);
+    // What the function's first run applies (18 added), planned from the same parameters.
+    expect(report.summary).toMatchObject({ add: 18, remove: 0 });
+    const calls = await server.calls();
+    checkedCalls += calls.length;
+    expect(
+      calls
+        .filter((c) => c.service === 'ssm')
+        .map((c) => c.action)
+        .slice(0, 2),
+    ).toEqual(['GetParameter', 'GetParametersByPath']);
+    expect(targetWrites(calls)).toEqual([]);
+
+    const missing = memoryIo({ ...server.env });
+    expect(await planCommand.run(['--stack', 'AllowlistSync-nope', '--json'], missing)).toBe(1);
+    expect(missing.out()).toContain(
+      'no allowlist-sync stack \\"AllowlistSync-nope\\" is deployed here: check the stack name',
+    );
   });
 });

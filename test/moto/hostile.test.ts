@@ -176,7 +176,7 @@ describe.skipIf(!moto.available)(
         };
         return hostileAllowlist(`case-${i}`, c.arrange(ctx), world.targets);
       });
-      const handler = bundle.load({ version: 1, allowlists }, server.env);
+      const handler = await bundle.load({ version: 1, allowlists }, server.env, server.clients.ssm);
       await server.clearCalls();
       const error = await handler({ dryRun: false }, lambdaContext('hostile')).then(
         () => undefined,
@@ -187,8 +187,13 @@ describe.skipIf(!moto.available)(
       expect(error?.name).toBe('RunFailedError');
       const got = error?.report.allowlists.map((a) => `${a.name} ${a.error?.name}`);
       expect(got).toEqual(CONFIG_ONLY.map(([, c, i]) => `case-${i} ${c.error}`));
-      // Every call is a PutEvents (the events of one run go in calls of at most 10), one Refused event per case.
-      expect(calls.filter((call) => !isPutEvents(call))).toEqual([]);
+      // Every call but the reads of the RuntimeConfig (GetParametersByPath, 10 parameters a call) is a PutEvents (the
+      // events of one run go in calls of at most 10), one Refused event per case.
+      const configReads = calls.filter((call) => call.action === 'GetParametersByPath');
+      // At least one call per 10; moto, like SSM ("best-effort"), may end with an empty page after a NextToken.
+      expect(configReads.length).toBeGreaterThanOrEqual(Math.ceil(allowlists.length / 10));
+      expect(configReads.length).toBeLessThanOrEqual(Math.ceil(allowlists.length / 10) + 1);
+      expect(calls.filter((call) => !isPutEvents(call) && !configReads.includes(call))).toEqual([]);
       const events = expectNoTargetCalls(
         calls,
         CONFIG_ONLY.map(([, , i]) => refusedEvent(`case-${i}`)),
