@@ -44,6 +44,19 @@ function allowlistSchema<S extends z.ZodType>(securityGroups: S) {
           message: `allowlist "${a.name}" has no filter: add "securityGroups", "wafIpSets" or "prefixLists"`,
         });
       }
+      // policy.leaveOutFamilies says a family goes to no filter: one that takes it (unset families: both) contradicts
+      // it. The function's schema checks the same on its targets; here the path is the deployment config's.
+      for (const family of new Set(a.policy?.leaveOutFamilies ?? [])) {
+        for (const filter of ['securityGroups', 'wafIpSets', 'prefixLists'] as const) {
+          const value = a[filter] as { families?: readonly string[] } | undefined;
+          if (value === undefined || (value.families !== undefined && !value.families.includes(family))) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: [filter, 'families'],
+            message: `policy.leaveOutFamilies leaves ${family} out of every filter, but ${filter} takes ${family}${value.families ? '' : ' (families unset means both)'}: set "families" here without "${family}", or remove "${family}" from policy.leaveOutFamilies`,
+          });
+        }
+      }
       a.sources.forEach((s, i) => {
         if (s.kind === 'file') {
           ctx.addIssue({

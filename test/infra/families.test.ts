@@ -60,6 +60,15 @@ describe('families in the deployment config', () => {
       },
       'allowlists[0].securityGroups.families[1]: "ipv4" is listed twice: list each family once',
     ],
+    [
+      'policy.leaveOutFamilies while a filter still takes the family',
+      {
+        policy: { leaveOutFamilies: ['ipv6'] },
+        securityGroups: { create: { vpcId: 'vpc-0123456789abcdef0', count: 1, ports: PORTS }, families: ['ipv4'] },
+        prefixLists: { ipv4: { maxEntries: 10 }, ipv6: { maxEntries: 10 } },
+      },
+      'allowlists[0].prefixLists.families: policy.leaveOutFamilies leaves ipv6 out of every filter, but prefixLists takes ipv6 (families unset means both): set "families" here without "ipv6", or remove "ipv6" from policy.leaveOutFamilies',
+    ],
   ])('refuses %s, naming the full path and the fix', (_, filter, issue) => {
     expect(issuesOf(withAllowlist(filter))).toContain(issue);
   });
