@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateV4, generateV6 } from './generate';
+import { BENCH_PARTS, type BenchPart } from './parts';
 import { synthScaleMarkdown } from './synth-scale';
 
 const root = resolve(__dirname, '..', '..');
@@ -181,13 +182,14 @@ function largeRun(): string {
   return readFileSync(join(work, 'large-run.md'), 'utf8');
 }
 
-function only(): string | undefined {
+function only(): BenchPart | undefined {
   const value = flags.only;
-  const parts = ['large-run', 'aggregate', 'synth-scale', 'config-load'];
-  if (value !== undefined && !parts.includes(value)) {
-    throw new Error(`--only ${value}: expected one of ${parts.map((p) => `"${p}"`).join(', ')}`);
+  if (value === undefined) return undefined;
+  const part = BENCH_PARTS.find((p) => p === value);
+  if (part === undefined) {
+    throw new Error(`--only ${value}: expected one of ${BENCH_PARTS.map((p) => `"${p}"`).join(', ')}`);
   }
-  return value;
+  return part;
 }
 
 async function main(): Promise<void> {

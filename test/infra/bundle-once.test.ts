@@ -15,8 +15,12 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AllowlistSyncStack, stackNameOf } from '../../lib/allowlist-sync-stack';
 import { AllowlistSyncStage } from '../../lib/allowlist-sync-stage';
+import { FUNCTION_ENTRY, forgetFunctionBundles } from '../../lib/bundling-options';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
-import { appContext } from './synth';
+import { appContext, ROOT } from './synth';
+
+/** What the one bundling names: the function's entry file, as the construct resolves it. */
+const FUNCTION_ENTRY_PATH = path.join(ROOT, FUNCTION_ENTRY);
 
 const BUNDLING = 180_000;
 
@@ -60,6 +64,7 @@ afterEach(() => {
 function synthesize(add: (app: App) => void): Synthesized {
   // The staging cache is per process; start clean so an earlier synth in this file cannot hide a bundling.
   AssetStaging.clearAssetHashCache();
+  forgetFunctionBundles();
   const outdir = mkdtempSync(path.join(tmpdir(), 'bundle-once-'));
   outdirs.push(outdir);
   const { 'aws:cdk:bundling-stacks': _skipped, ...context } = appContext();
@@ -101,7 +106,7 @@ describe('synthesizing three environments', () => {
           new AllowlistSyncStack(app, stackNameOf(environment), { config, environment, deployRunId: 'test' });
         }
       });
-      expect(result.bundled).toEqual(['AllowlistSync-staging/AllowlistSync/Function/Code/Stage']);
+      expect(result.bundled).toEqual([FUNCTION_ENTRY_PATH]);
       expect(Object.keys(result.codeAssets).sort()).toEqual([
         'AllowlistSync-prod',
         'AllowlistSync-prod-us',
@@ -120,7 +125,7 @@ describe('synthesizing three environments', () => {
           new AllowlistSyncStage(app, environment.name, { config, environment: environment.name, deployRunId: 'test' });
         }
       });
-      expect(result.bundled).toEqual(['staging/AllowlistSync/AllowlistSync/Function/Code/Stage']);
+      expect(result.bundled).toEqual([FUNCTION_ENTRY_PATH]);
       expect(Object.keys(result.codeAssets)).toHaveLength(3);
       expect(new Set(Object.values(result.codeAssets)).size).toBe(1);
       // Nested stages stage their assets in the root assembly's folder: one copy of the function's code there.

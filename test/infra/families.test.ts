@@ -3,9 +3,9 @@
  * on to the function's RuntimeConfig only where it is set.
  */
 import { describe, expect, it } from 'vitest';
-import { parseRuntimeConfigJson } from '../../lambda/config';
 import { ConfigError } from '../../lambda/core/errors';
 import { parseDeploymentConfig } from '../../lib/deployment-config';
+import { loadDeployedConfig } from './config-parameters';
 import { sampleConfig, synth } from './synth';
 
 type Json = Record<string, unknown>;
@@ -75,28 +75,15 @@ describe('families in the deployment config', () => {
 
   it(
     'passes families on to the RuntimeConfig of the function, and only where set',
-    () => {
+    async () => {
       const config = withAllowlist({
         policy: { leaveOutFamilies: ['ipv6'] },
         securityGroups: { create: { vpcId: 'vpc-0123456789abcdef0', count: 1, ports: PORTS }, families: ['ipv4'] },
         prefixLists: { ipv4: { maxEntries: 10 }, families: ['ipv4'] },
       });
       const { template } = synth(config);
-      const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
-        (f) => f.Properties.Environment?.Variables?.ALLOWLIST_SYNC_CONFIG,
-      );
-      // The ids are tokens in the template: resolve them to placeholders to parse the RuntimeConfig the function reads.
-      const value = fn?.Properties.Environment.Variables.ALLOWLIST_SYNC_CONFIG as { 'Fn::Join': [string, unknown[]] };
-      const placeholder = (part: unknown) => {
-        const ref = JSON.stringify(part);
-        return ref.includes('GroupId')
-          ? `sg-${'a'.repeat(17)}`
-          : ref.includes('PrefixListId')
-            ? `pl-${'b'.repeat(17)}`
-            : 'x';
-      };
-      const text = value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : placeholder(part))).join('');
-      const runtime = parseRuntimeConfigJson(text);
+      // Read back as the function reads it: its config parameters, tokens resolved to realistic ids.
+      const { config: runtime } = await loadDeployedConfig(template);
       expect(runtime.allowlists[0]?.targets.map((t) => [t.kind, t.families])).toEqual([
         ['security-groups', ['ipv4']],
         ['prefix-lists', ['ipv4']],
