@@ -19,15 +19,15 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
-import { ChangeDetailType } from '../lambda/core/change-event';
-import { ConfigError } from '../lambda/core/errors';
 import {
   CONFIG_ALLOWLISTS_ENV,
   CONFIG_PATH_ENV,
   configAllowlistsParameterName,
   configParameterName,
   configParameterPath,
-} from '../lambda/engine/config-store';
+} from '../lambda/config/parameters';
+import { ChangeDetailType } from '../lambda/core/change-event';
+import { ConfigError } from '../lambda/core/errors';
 import { acknowledge, nagResource } from './acknowledgements';
 import { bundleFunctionOnce, FUNCTION_BUNDLING, FUNCTION_ENTRY } from './bundling-options';
 import { archiveDaysIssue, changeEventArchive, changeEventRule } from './change-events';

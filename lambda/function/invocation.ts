@@ -10,25 +10,19 @@
  * Idempotence under Lambda's own async retries and overlap is the engine's (a converged run writes nothing; a newer
  * generation wins); the run id is the Lambda request id, which async retries of one event share.
  */
+
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { RuntimeConfig } from '../config';
 import type { RunReport } from '../core/model';
 import { redact, redactText } from '../core/redact';
+import type { EngineOptions } from '../engine';
 import { isIgnored, parseInvokeEvent, type RunRequest } from './events';
 import { logRun, publishRunMetrics } from './observability';
 import { buildResponse, type IgnoredResponse, type InvokeResponse, isRunFailure, RunFailedError } from './response';
 
-/** The options the handler passes to the engine (`EngineOptions` of lambda/engine/index.ts). */
-export interface RunOptions {
-  readonly dryRun: boolean;
-  readonly allowlists?: readonly string[];
-  readonly force?: { readonly reason: string };
-  readonly trigger: RunReport['trigger'];
-  readonly runId?: string;
-  /** Every prefix in the report, not the first 50 per target (the CLI's `--full`; the function never sets it). */
-  readonly fullReport?: boolean;
-}
+/** The options the handler passes to the engine. */
+export type RunOptions = EngineOptions;
 
 /** The engine's signature (`runEngine` of lambda/engine/index.ts), generic over its deps so tests can stub it. */
 export type RunEngine<D> = (config: RuntimeConfig, options: RunOptions, deps: D) => Promise<RunReport>;

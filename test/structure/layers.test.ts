@@ -52,6 +52,14 @@ describe('the import structure', () => {
     expect(outside).toEqual([]);
   });
 
+  it('the CDK app reads only the pure floors of the runtime (config and core), so synth loads no AWS client', () => {
+    const reached = graph
+      .filter((m) => layerOf(m.file)?.name === 'cdk')
+      .flatMap((m) => m.imports.filter((i) => i.startsWith('lambda/')).map((i) => `${m.file} imports ${i}`))
+      .filter((line) => !/imports lambda\/(config|core)\//.test(line));
+    expect(reached).toEqual([]);
+  });
+
   it('the runtime never imports the CDK', () => {
     const cdk = graph
       .filter((m) => m.file.startsWith('lambda/'))
